@@ -1,0 +1,209 @@
+"""Timing and memory measurement: the project against the plain-SimPy reference.
+
+For each workload the project and the reference run alternately ``repeats`` times (the
+order flips every repeat so neither always runs on a warmer machine). Each run is timed
+with ``time.perf_counter`` around build + run only: imports happen before the clock
+starts. Speed is *logical requests simulated per wall second*; the medians are compared.
+
+Memory is measured in separate runs (tracemalloc slows everything down): the peak traced
+memory of a project run at ``n`` and at ``n // 4``; the difference divided by the extra
+requests is the cost of one recorded request, with the constant overhead cancelled out.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+import tracemalloc
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from simulator.bench.workloads import Workload
+
+ProjectRunner = Callable[[dict[str, Any]], int]
+"""Build and run one scenario dict with the project; return the number of requests simulated."""
+
+Log = Callable[[str], None]
+
+MEMORY_TARGET = 64.0  # bytes per recorded request
+
+
+@dataclass
+class Availability:
+    runner: ProjectRunner | None
+    reason: str = ""
+
+
+def request_count(result: Any) -> int:
+    """Logical requests that arrived in a project run (warmup is 0 in every workload)."""
+    requests = getattr(result, "requests", None)
+    if requests is not None and len(requests) > 0:
+        return len(requests)
+    summary = getattr(result, "summary", None) or {}
+    if "offered" in summary:
+        return int(round(summary["offered"]))
+    raise ValueError("RunResult has neither per-request records nor summary['offered']")
+
+
+def load_project_runner() -> Availability:
+    """The project's own build+run path, imported now so imports are never timed."""
+    try:
+        from simulator.runner import run
+        from simulator.scenario import scenario_from_dict
+    except ImportError as exc:
+        return Availability(None, f"project runner not available ({exc})")
+
+    def run_project(data: dict[str, Any]) -> int:
+        scenario = scenario_from_dict(data, source=f"<bench:{data['name']}>")
+        return request_count(run(scenario))
+
+    return Availability(run_project)
+
+
+def _timed(fn: Callable[[], int]) -> tuple[float, int]:
+    gc.collect()
+    start = time.perf_counter()
+    count = fn()
+    return time.perf_counter() - start, count
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
+
+
+def _median(rates: list[float]) -> float | None:
+    return statistics.median(rates) if rates else None
+
+
+def bench_workload(
+    workload: Workload,
+    n: int,
+    repeats: int,
+    runner: ProjectRunner | None,
+    *,
+    seed: int = 1,
+    log: Log = lambda _: None,
+) -> dict[str, Any]:
+    """Alternate project and reference runs; medians of requests per wall second."""
+    project: list[float] = []
+    ref: list[float] = []
+    error = None
+
+    def run_project() -> None:
+        nonlocal error, runner
+        try:
+            wall, count = _timed(lambda: runner(workload.scenario(n, seed)))
+        except Exception as exc:  # the bench reports a broken project, it does not crash
+            error, runner = _first_line(exc), None
+            log(f"{workload.name}: project failed: {error}")
+            return
+        project.append(count / wall)
+        log(f"{workload.name}: project   {count:>9,} requests in {wall:7.3f} s = {count / wall:>10,.0f}/s")
+
+    def run_reference() -> None:
+        wall, count = _timed(lambda: workload.reference(n, seed)[0])
+        ref.append(count / wall)
+        log(f"{workload.name}: reference {count:>9,} requests in {wall:7.3f} s = {count / wall:>10,.0f}/s")
+
+    for i in range(repeats):
+        order = (run_project, run_reference) if i % 2 == 0 else (run_reference, run_project)
+        for step in order:
+            if step is run_reference or runner is not None:
+                step()
+    return _workload_result(workload, project, ref, error)
+
+
+def _workload_result(workload: Workload, project: list[float], ref: list[float], error: str | None):
+    p, r = _median(project), _median(ref)
+    ratio = p / r if p is not None and r else None
+    return {
+        "workload": workload.name,
+        "description": workload.description,
+        "reference": workload.reference_name,
+        "project_req_per_s": p,
+        "reference_req_per_s": r,
+        "ratio": ratio,
+        "target": workload.target,
+        "passed": None if ratio is None else ratio >= workload.target,
+        "project_samples": project,
+        "reference_samples": ref,
+        "error": error,
+        "notes": list(workload.notes),
+    }
+
+
+def _traced_peak(fn: Callable[[], int]) -> tuple[int, int]:
+    """(peak traced bytes, result of fn) with tracemalloc on only around fn."""
+    gc.collect()
+    already = tracemalloc.is_tracing()
+    if not already:
+        tracemalloc.start()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    try:
+        count = fn()
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        if not already:
+            tracemalloc.stop()
+    return peak, count
+
+
+def measure_memory(
+    workload: Workload, n: int, runner: ProjectRunner | None, *, seed: int = 1, log: Log = lambda _: None
+) -> dict[str, Any]:
+    """Bytes per recorded request = (peak(n) - peak(n/4)) / (n - n/4)."""
+    small = n // 4
+    out: dict[str, Any] = {
+        "workload": workload.name,
+        "n": n,
+        "n_small": small,
+        "target": MEMORY_TARGET,
+        "bytes_per_request": None,
+        "passed": None,
+        "error": None,
+    }
+    if runner is None:
+        out["error"] = "project runner not available"
+        return out
+    try:
+        peak_small, count_small = _traced_peak(lambda: runner(workload.scenario(small, seed)))
+        peak_n, count_n = _traced_peak(lambda: runner(workload.scenario(n, seed)))
+    except Exception as exc:
+        out["error"] = _first_line(exc)
+        return out
+    per_request = (peak_n - peak_small) / (n - small)
+    out.update(
+        peak_bytes=peak_n,
+        peak_bytes_small=peak_small,
+        requests=count_n,
+        requests_small=count_small,
+        bytes_per_request=per_request,
+        passed=per_request <= MEMORY_TARGET,
+    )
+    log(
+        f"{workload.name}: memory peak {peak_small:,} B at {count_small:,} requests, "
+        f"{peak_n:,} B at {count_n:,} requests -> {per_request:.1f} B/request"
+    )
+    return out
+
+
+def run_all(
+    workloads: Iterable[Workload],
+    n: int,
+    repeats: int,
+    runner: ProjectRunner | None,
+    *,
+    memory_workload: Workload | None = None,
+    seed: int = 1,
+    log: Log = lambda _: None,
+) -> dict[str, Any]:
+    """Every workload's speed, then (separately) the memory measurement."""
+    speed = [bench_workload(w, n, repeats, runner, seed=seed, log=log) for w in workloads]
+    memory = None
+    if memory_workload is not None:
+        memory = measure_memory(memory_workload, n, runner, seed=seed, log=log)
+    return {"n": n, "repeats": repeats, "seed": seed, "workloads": speed, "memory": memory}

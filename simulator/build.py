@@ -1,0 +1,133 @@
+"""From a validated scenario spec to a live, wired, started system (construct → wire → start).
+
+Nothing starts as a side effect of construction: components are built in file order (which fixes
+the work-slot layout), then wired to each other by name, then sources and samplers are started.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import simpy
+
+from simulator.components.base import UNIFORM01
+from simulator.components.cache import Cache
+from simulator.components.database import Database
+from simulator.components.external import External
+from simulator.components.load_balancer import LoadBalancer
+from simulator.components.service import Service
+from simulator.engine import SimContext
+from simulator.randomness import RandomStreams, sampler
+from simulator.recorder import Recorder
+from simulator.work import WorkPlan
+from simulator.workload.arrivals import ClosedLoopSource, OpenLoopSource
+from simulator.workload.backoff import Backoff
+from simulator.workload.client import Client
+from simulator.workload.profiles import RateFunction, knots_for
+
+COMPONENT_CLASSES = {
+    "service": Service,
+    "load_balancer": LoadBalancer,
+    "database": Database,
+    "cache": Cache,
+    "external": External,
+}
+
+
+@dataclass
+class System:
+    """A built model: its context, components by name, clients and sources."""
+
+    ctx: SimContext
+    components: dict[str, object]
+    clients: list[Client] = field(default_factory=list)
+    sources: list[object] = field(default_factory=list)
+
+
+def build(spec, *, seed: int, replication: int, base_dir: Path) -> System:
+    """Construct and wire the system for ``spec``; call :func:`start` to set it going."""
+    env = simpy.Environment()
+    streams = RandomStreams(seed, replication)
+    recorder = Recorder([w.name for w in spec.workload])
+    ctx = SimContext(env, streams, recorder, warmup=spec.warmup, end=spec.duration)
+    plan = WorkPlan(streams)
+    components = {c.name: COMPONENT_CLASSES[c.kind](ctx, c, plan) for c in spec.components}
+    for component in components.values():
+        component.wire(components)
+    system = System(ctx, components)
+    for index, workload in enumerate(spec.workload):
+        client, source = _workload(ctx, plan, components, workload, index, spec, base_dir)
+        system.clients.append(client)
+        system.sources.append(source)
+    return system
+
+
+def reachable(components: dict, entry: str) -> list[str]:
+    """Names of every component a request entering at ``entry`` can visit (entry first)."""
+    seen, stack = [], [entry]
+    while stack:
+        name = stack.pop()
+        if name not in seen:
+            seen.append(name)
+            stack.extend(components[name].dependencies())
+    return seen
+
+
+def _workload(ctx, plan, components, workload, index, spec, base_dir):
+    name = workload.name
+    streams = ctx.streams
+    reach = reachable(components, workload.entry)
+    retry = workload.client.retry
+    backoff = Backoff(retry, sampler(UNIFORM01, streams.generator(f"workload.{name}.client.retry_jitter"))) \
+        if retry else None
+    client = Client(ctx, workload.client, components[workload.entry], index,
+                    plan.drawer(name, reach), plan.drawer(name, reach, retry=True), backoff)
+    arrivals = workload.arrivals
+    if arrivals.pattern == "closed":
+        source = ClosedLoopSource(ctx, client, arrivals.users, arrivals.think_time,
+                                  streams.generator(f"workload.{name}.think"))
+    else:
+        rate = RateFunction(knots_for(workload.profile, arrivals.rate, spec.duration, base_dir))
+        source = OpenLoopSource(ctx, client, rate, arrivals.pattern == "poisson",
+                                streams.generator(f"workload.{name}.arrivals"))
+    return client, source
+
+
+def start(system: System, sample_interval: float) -> None:
+    """Start arrivals, the gauge sampler and the warm-up mark."""
+    ctx = system.ctx
+    for source in system.sources:
+        source.start()
+    _GaugeSampler(ctx, system.components, sample_interval).start()
+    ctx.later(ctx.warmup, _mark_warmup(system))
+
+
+def _mark_warmup(system: System):
+    def mark(event) -> None:
+        now = system.ctx.env.now
+        for component in system.components.values():
+            component.stats.mark_warmup(now)
+        system.ctx.recorder.event(now, "warmup_end")
+
+    return mark
+
+
+class _GaugeSampler:
+    """Samples every component's gauges at a fixed interval (never per request)."""
+
+    def __init__(self, ctx: SimContext, components: dict, interval: float):
+        self.ctx = ctx
+        self.components = components
+        self.interval = interval
+
+    def start(self) -> None:
+        self.ctx.later(self.interval, self.sample)
+
+    def sample(self, event) -> None:
+        now = self.ctx.env.now
+        record = self.ctx.recorder.gauge
+        for name, component in self.components.items():
+            record(now, name, component.stats.sample(now, self.interval))
+        if now + self.interval <= self.ctx.end + 1e-9:
+            self.ctx.later(self.interval, self.sample)

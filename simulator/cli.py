@@ -1,0 +1,254 @@
+"""The ``cascade`` command line: a thin typer app over the library.
+
+Each command parses its arguments, calls the library and prints; a notebook can do the same by
+importing the same functions. Library imports happen inside the commands so ``cascade --help``
+stays fast and one broken module cannot take every command down with it.
+
+Error policy: bad input (scenario problems, unknown variants, missing files, malformed options)
+exits with code 2 and one line per problem on stderr. No input ever shows a Python traceback; an
+unexpected failure (a bug) prints a one-line internal error and exits 1 - set ``CASCADE_DEBUG=1``
+to see the traceback instead.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from simulator.console import scenario_table, sim_progress, summary_table
+
+app = typer.Typer(name="cascade", no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False,
+                  help="Simulate failure scenarios of distributed systems and compare defences.")
+
+
+class InputError(Exception):
+    """Bad input found by the CLI itself (e.g. an unknown variant); reported like loader errors."""
+
+
+def _parse_duration(value: str) -> float:
+    """Typer parser for ``--duration``: accepts units ("90s", "10m") like the scenario files do."""
+    from simulator.units import parse_duration
+
+    try:
+        return parse_duration(value, positive=True)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+@app.command()
+def run(
+    file: Annotated[str, typer.Argument(help="Scenario file, or the name of a built-in scenario.")],
+    variant: Annotated[str | None, typer.Option(help="Run only this variant (default: every one).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
+    duration: Annotated[float | None, typer.Option(parser=_parse_duration, metavar="DURATION",
+                                                   help="Override the simulated duration, e.g. 10m.")] = None,
+    overrides: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="PATH=VALUE", help="Override a scenario value (repeatable).")] = None,
+    out: Annotated[Path, typer.Option(help="Root directory for run outputs.")] = Path("results"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print only the summary as JSON.")] = False,
+    no_plots: Annotated[bool, typer.Option("--no-plots", help="Skip the PNG plots.")] = False,
+) -> None:
+    """Run a scenario (every variant, or one) and print the summary side by side."""
+    with _user_errors():
+        from simulator.scenario import load_scenario
+
+        scenario = load_scenario(file, overrides=list(overrides or []))
+        variants = _pick_variants(scenario.variant_names, variant, file)
+        results = _simulate(scenario, variants, seed, duration)
+        path = _save(results, out, plots=not no_plots)
+    summaries = {_name(r): r.summary for r in results}
+    if as_json:
+        payload = next(iter(summaries.values())) if len(summaries) == 1 else summaries
+        typer.echo(json.dumps(_jsonable(payload), indent=2))
+        typer.echo(f"results: {path}", err=True)
+        return
+    _stdout().print(summary_table(summaries, title=str(results[0].scenario)))
+    typer.echo(f"results: {path}")
+
+
+@app.command()
+def validate(
+    files: Annotated[list[str], typer.Argument(help="Scenario files or built-in names.")],
+) -> None:
+    """Check scenario files (every variant) without running them; exit 2 if any has problems."""
+    failed = 0
+    with _user_errors():
+        for file in files:
+            count, problems = _check(file)
+            if problems:
+                failed += 1
+                typer.echo(problems, err=True)
+            else:
+                typer.echo(f"OK {file} ({count} variant{'' if count == 1 else 's'})")
+    if failed:
+        raise typer.Exit(2)
+
+
+@app.command("list")
+def list_scenarios() -> None:
+    """List the built-in scenarios with a one-line description each."""
+    with _user_errors():
+        rows = _builtin_rows()
+    _stdout().print(scenario_table(rows))
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (for editors and validators)."""
+    with _user_errors():
+        from simulator.scenario.schema import ScenarioSpec
+
+        text = json.dumps(ScenarioSpec.model_json_schema(), indent=2)
+    typer.echo(text)
+
+
+@app.command()
+def bench(
+    quick: Annotated[bool, typer.Option("--quick", help="Smaller workloads, for a fast check.")] = False,
+    repeats: Annotated[int | None, typer.Option(min=1, help="Timed repeats per workload.")] = None,
+) -> None:
+    """Measure simulation speed and memory against a plain-SimPy reference."""
+    with _user_errors():
+        from simulator.bench import main as bench_main
+
+        options: dict[str, Any] = {"quick": quick}
+        if repeats is not None:  # otherwise the benchmark's own default applies
+            options["repeats"] = repeats
+        code = bench_main(**options)
+    if isinstance(code, int) and code:
+        raise typer.Exit(code)
+
+
+def main() -> None:
+    """Console entry point (``cascade`` and ``python -m simulator``)."""
+    app(prog_name="cascade")
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn exceptions into messages and exit codes: 2 for bad input, 1 for bugs, never a traceback."""
+    try:
+        yield
+    except (typer.Exit, typer.Abort, typer.TyperException):
+        raise  # typer's own exits and usage errors already carry their message and code
+    except KeyboardInterrupt:
+        _fail("cascade: interrupted", 130)
+    except Exception as error:
+        if isinstance(error, _input_errors()):
+            _fail(_describe(error), 2)
+        if os.environ.get("CASCADE_DEBUG"):
+            raise
+        _fail(f"cascade: internal error: {type(error).__name__}: {error} "
+              "(set CASCADE_DEBUG=1 for the traceback)", 1)
+
+
+def _input_errors() -> tuple[type[BaseException], ...]:
+    """Exception types that mean the user's input is wrong (not a bug in the simulator)."""
+    try:
+        from simulator.scenario import ScenarioError
+    except ImportError:
+        return (InputError, OSError)
+    return (InputError, OSError, ScenarioError)
+
+
+def _describe(error: BaseException) -> str:
+    """The user-facing text of an input error; the loader's messages are already one per line."""
+    if isinstance(error, OSError) and error.filename is not None:
+        return f"{error.filename}: {error.strerror or error}"
+    return str(error) if not isinstance(error, OSError) else f"cascade: {error}"
+
+
+def _fail(message: str, code: int) -> None:
+    """Print ``message`` to stderr and exit with ``code``."""
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def _pick_variants(names: Sequence[str], variant: str | None, file: str) -> list[str]:
+    """The variants to run: the one asked for (checked), else all of them in file order."""
+    if variant is None:
+        return list(names)
+    if variant not in names:
+        raise InputError(f"{file}: variant {variant!r} not found; the scenario has: {', '.join(names)}")
+    return [variant]
+
+
+def _simulate(scenario: Any, variants: Sequence[str], seed: int | None, duration: float | None) -> list[Any]:
+    """Run each variant once, with a progress bar in simulated time on stderr."""
+    from simulator.runner import run as run_scenario
+
+    with sim_progress(Console(stderr=True)) as track:
+        return [run_scenario(scenario, name, seed=seed, duration=duration, progress=track(name))
+                for name in variants]
+
+
+def _save(results: Sequence[Any], out: Path, *, plots: bool) -> Path:
+    """Write run outputs (and plots, rendered headless with Agg) under ``out``."""
+    if plots:
+        import matplotlib
+
+        matplotlib.use("Agg")  # the CLI never opens windows; library modules never pick a backend
+    from simulator.results import write_run
+
+    return write_run(results, out, plots=plots)
+
+
+def _check(file: str) -> tuple[int, str]:
+    """Load ``file`` and resolve every variant; return (variant count, problems text or "")."""
+    from simulator.scenario import ScenarioError, load_scenario
+
+    try:
+        scenario = load_scenario(file)
+    except (ScenarioError, OSError) as error:
+        return 0, _describe(error)
+    problems = []
+    for name in scenario.variant_names:
+        try:
+            scenario.resolve(name)
+        except ScenarioError as error:
+            problems.append(str(error))
+    return len(scenario.variant_names), "\n".join(dict.fromkeys(problems))
+
+
+def _builtin_rows() -> list[tuple[str, str]]:
+    """(name, one-line description) for each built-in scenario, as the catalogue lists them."""
+    from simulator.scenario import builtin_scenarios
+
+    return [(entry.name, entry.description) for entry in builtin_scenarios()]
+
+
+def _name(result: Any) -> str:
+    """Display name of a run's variant."""
+    return "base" if result.variant is None else str(result.variant)
+
+
+def _jsonable(value: Any) -> Any:
+    """Strict JSON: NaN and infinities (undefined metrics) become null, numpy scalars plain numbers."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, str | bool) or value is None:
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not math.isfinite(number):
+        return None
+    return int(number) if isinstance(value, int) else number
+
+
+def _stdout() -> Console:
+    """Console for tables; wide when not a terminal so piped tables are not squeezed to 80 columns."""
+    console = Console()
+    return console if console.is_terminal else Console(width=240)

@@ -1,0 +1,51 @@
+"""``kind: database`` — a connection pool per node, a primary for writes and optional read replicas.
+
+Each node is a station whose workers are its connections: a query holds a connection for its
+query time. A per-request uniform (drawn at arrival, so the read/write mix is identical across
+variants) decides read or write; writes always go to the primary, reads round-robin over the
+read replicas when there are any.
+"""
+
+from __future__ import annotations
+
+from simulator.components.base import take, time_and_error_slots, uniform_factory
+from simulator.components.service import StationGroup
+
+
+class Database:
+    """Component for ``kind: database``."""
+
+    def __init__(self, ctx, spec, plan):
+        self.name = spec.name
+        self.spec = spec
+        time_slot, error = time_and_error_slots(plan, spec.name, spec.query_time, spec.error_rate)
+        self.group = StationGroup(ctx, spec.name, 1 + spec.read_replicas, spec.connections,
+                                  spec.queue_limit, time_slot, error, spec.error_rate, [], False)
+        self.primary = self.group.stations[0]
+        self.read_nodes = self.group.stations[1:]
+        self.read_fraction = spec.read_fraction
+        self._next_read = 0
+        self._rw_slot = None
+        if self.read_nodes and 0.0 < self.read_fraction:
+            self._rw_slot = plan.slot(spec.name, "read_write", uniform_factory)
+
+    def handle(self, att, done) -> None:
+        """Component protocol: route the query to a node and run it there."""
+        station = self.primary
+        if self._rw_slot is not None:
+            slot, extra = self._rw_slot
+            if take(att.work, slot, extra) < self.read_fraction:
+                i = self._next_read
+                station = self.read_nodes[i]
+                self._next_read = (i + 1) % len(self.read_nodes)
+        self.group.submit(station, att, done)
+
+    def wire(self, components: dict) -> None:
+        """Nothing to resolve: this component calls nothing."""
+
+    def dependencies(self) -> list[str]:
+        return []
+
+    @property
+    def stats(self):
+        return self.group.stats

@@ -1,0 +1,73 @@
+"""What travels through the model: a logical request, its attempts, and how each one ends.
+
+A *request* is what a user asked for; an *attempt* is one try at it. The client makes attempts
+(retrying after failures or timeouts); components only ever see attempts. Modelled failures are
+values of :class:`Outcome`, never exceptions.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class Outcome(IntEnum):
+    """How an attempt (and, for the final attempt, its request) ended."""
+
+    OK = 0
+    ERROR = 1  # the component (or a required dependency) failed
+    TIMEOUT = 2  # the caller stopped waiting; the server may still be working on it
+    REJECTED = 3  # a bounded queue was full
+    UNAVAILABLE = 4  # nothing healthy to send it to
+    INCOMPLETE = 5  # still in flight when the run ended (recorded, never returned by components)
+
+
+# Module-level aliases: the hot path compares against these without an attribute lookup.
+OK = Outcome.OK
+ERROR = Outcome.ERROR
+TIMEOUT = Outcome.TIMEOUT
+REJECTED = Outcome.REJECTED
+UNAVAILABLE = Outcome.UNAVAILABLE
+INCOMPLETE = Outcome.INCOMPLETE
+
+OUTCOME_NAMES = [o.name.lower() for o in Outcome]
+
+
+class Request:
+    """A user's logical request: arrival time, attempts so far, retry state."""
+
+    __slots__ = ("id", "t_arrival", "attempts", "last_backoff")
+
+    def __init__(self, rid: int, t_arrival: float):
+        self.id = rid
+        self.t_arrival = t_arrival
+        self.attempts = 0
+        self.last_backoff = 0.0
+
+
+class Attempt:
+    """One try at a request, carrying the random work drawn for it.
+
+    ``work`` holds one pre-drawn value per (component, purpose) slot, so request #N does the same
+    work in every variant (common random numbers). A component consumes its slot on the first
+    visit and draws from its own overflow stream on later visits of the same attempt.
+
+    ``is_settled`` becomes true when the client has stopped caring (answer received or timeout
+    fired). Components keep working on settled attempts: that wasted work is what turns retries
+    into retry storms.
+    """
+
+    __slots__ = ("request", "work", "is_settled", "client")
+
+    def __init__(self, request: Request, work: list, client):
+        self.request = request
+        self.work = work
+        self.is_settled = False
+        self.client = client
+
+    def answer(self, outcome: int) -> None:
+        """The entry component's ``done`` callback: the first word (answer or timeout) wins."""
+        if self.is_settled:
+            self.client.late_answers += 1
+            return
+        self.is_settled = True
+        self.client.settle(self, outcome)

@@ -1,0 +1,151 @@
+"""Component specs: the services, load balancers, databases, caches and external dependencies.
+
+Components refer to each other by name (``calls``, ``targets``, ``backend``); whether those
+names exist, and whether the calls form a cycle, is checked once the whole scenario is known
+(see ``simulator.scenario.references``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BeforeValidator, Field, model_validator
+
+from simulator.scenario.base import (
+    Name,
+    NonNegativeInt,
+    PositiveInt,
+    PositiveNumber,
+    SpecModel,
+    StrictBool,
+    spec_error,
+)
+from simulator.scenario.dists import ConstantDistSpec, DistSpec, KeysSpec
+from simulator.units import Count, Fraction, PositiveDuration
+
+
+class CallSpec(SpecModel):
+    """A downstream call made while handling each request."""
+
+    target: str
+    """Name of the component called."""
+    optional: StrictBool = False
+    """If true, a failed call does not fail the request (graceful degradation)."""
+
+
+def _call_shorthand(value: Any) -> Any:
+    """``calls: [db]`` means ``calls: [{target: db}]``."""
+    return {"target": value} if isinstance(value, str) else value
+
+
+CallEntry = Annotated[
+    CallSpec,
+    BeforeValidator(_call_shorthand, json_schema_input_type=Union[str, CallSpec]),  # noqa: UP007
+]
+
+
+class ServiceSpec(SpecModel):
+    """A replicated service: each replica has ``workers`` servers and a FIFO queue."""
+
+    kind: Literal["service"] = "service"
+    name: Name
+    """Component name; replicas are named ``name/0``, ``name/1``, ..."""
+    replicas: PositiveInt = 1
+    """Number of replicas."""
+    workers: PositiveInt = 1
+    """Concurrent requests per replica."""
+    queue_limit: NonNegativeInt | None = None
+    """Waiting requests per replica beyond which new ones are rejected (none: unbounded)."""
+    service_time: DistSpec
+    """Own work per request, seconds (calls come on top)."""
+    error_rate: Fraction = 0.0
+    """Fraction of requests that fail after their service time."""
+    calls: list[CallEntry] = []
+    """Downstream calls per request, in order (or all at once if parallel)."""
+    parallel: StrictBool = False
+    """Make the calls concurrently instead of one after another."""
+    balance: Literal["round_robin", "random"] = "round_robin"
+    """How direct callers (not through a load balancer) spread requests over replicas."""
+
+
+class LoadBalancerSpec(SpecModel):
+    """Spreads requests over the replicas of one service."""
+
+    kind: Literal["load_balancer"] = "load_balancer"
+    name: Name
+    """Component name."""
+    targets: str
+    """Name of the service whose replicas receive the traffic."""
+    policy: Literal["round_robin", "random", "least_outstanding", "power_of_two", "weighted"] = "round_robin"
+    """How a replica is chosen for each request."""
+    weights: list[PositiveNumber] | None = None
+    """Relative weights, one per target replica; required iff policy is weighted."""
+    latency: DistSpec | None = None
+    """Added latency per request, seconds (none: zero)."""
+
+    @model_validator(mode="after")
+    def _weights_iff_weighted(self) -> LoadBalancerSpec:
+        if self.policy == "weighted" and self.weights is None:
+            raise spec_error("missing required key 'weights' (policy weighted needs one per target replica)")
+        if self.policy != "weighted" and self.weights is not None:
+            raise spec_error(f"weights need policy weighted; policy is {self.policy}", "weights")
+        return self
+
+
+class DatabaseSpec(SpecModel):
+    """A database with a connection pool and optional read replicas."""
+
+    kind: Literal["database"] = "database"
+    name: Name
+    """Component name."""
+    connections: PositiveInt
+    """Connections of the primary (concurrent queries)."""
+    query_time: DistSpec
+    """Time per query, seconds."""
+    queue_limit: NonNegativeInt | None = None
+    """Queries waiting for a connection beyond which new ones are rejected (none: unbounded)."""
+    read_replicas: NonNegativeInt = 0
+    """Read replicas, each with as many connections as the primary."""
+    read_fraction: Fraction = 0.0
+    """Fraction of queries that are reads and may go to a replica."""
+    error_rate: Fraction = 0.0
+    """Fraction of queries that fail."""
+
+
+class CacheSpec(SpecModel):
+    """A cache in front of a backend; misses go to the backend and fill the cache."""
+
+    kind: Literal["cache"] = "cache"
+    name: Name
+    """Component name."""
+    capacity: Annotated[Count, Field(ge=1)]
+    """Number of entries held."""
+    policy: Literal["lru", "lfu", "fifo", "random"] = "lru"
+    """Eviction policy."""
+    ttl: PositiveDuration | None = None
+    """Time an entry stays valid, seconds (none: until evicted)."""
+    keys: KeysSpec
+    """Which keys requests ask for."""
+    hit_time: DistSpec = ConstantDistSpec(value=0.0005)
+    """Time to answer a hit, seconds (default 0.5ms)."""
+    backend: str
+    """Name of the component asked on a miss."""
+
+
+class ExternalSpec(SpecModel):
+    """A dependency outside the system (a payment API): latency and errors, no queue modelled."""
+
+    kind: Literal["external"] = "external"
+    name: Name
+    """Component name."""
+    latency: DistSpec
+    """Response time, seconds."""
+    error_rate: Fraction = 0.0
+    """Fraction of calls that fail."""
+
+
+ComponentSpec = Annotated[
+    Union[ServiceSpec, LoadBalancerSpec, DatabaseSpec, CacheSpec, ExternalSpec],  # noqa: UP007
+    Field(discriminator="kind"),
+]
+"""Any component, chosen by ``kind``."""

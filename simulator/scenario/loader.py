@@ -1,0 +1,224 @@
+"""Load a scenario file, apply overrides, validate it and every variant, report all problems.
+
+This is the edge where untrusted YAML becomes typed specs. Everything wrong is collected
+(YAML syntax, schema, dangling names, cycles, CSV profiles, bad variant paths) and raised
+together as one ``ScenarioError``, so one ``cascade validate`` shows every fix to make.
+
+Overrides from ``--set`` are applied to the base data and again after each variant's own
+overrides, so the command line wins over a variant that sets the same key.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from simulator.scenario.catalog import builtin_scenarios, find_builtin
+from simulator.scenario.csvprofile import read_profile_csv
+from simulator.scenario.messages import validation_problems
+from simulator.scenario.overrides import apply_overrides, parse_set_option
+from simulator.scenario.problems import Problem, ScenarioError, join_path, key_path, suggest
+from simulator.scenario.schema import CsvProfileSpec, ScenarioSpec
+
+BASE = "base"
+Override = str | tuple[str, Any]
+"""``"components.app.replicas=8"`` as typed on the command line, or an already parsed pair."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario file and the way to get each of its variants.
+
+    Attributes:
+        source: The file as shown in messages (``scenarios/x.yaml``, or ``<dict>``).
+        base_dir: Directory that relative paths in the scenario (CSV profiles) start from.
+        raw: The data as read, with ``--set`` overrides applied; never mutated.
+        spec: The validated base scenario.
+        variant_names: Variant names in file order; ``["base"]`` when the file has none.
+        overrides: The ``--set`` overrides, as (path, value) pairs, re-applied after each variant.
+    """
+
+    source: str
+    base_dir: Path
+    raw: dict[str, Any]
+    spec: ScenarioSpec
+    variant_names: list[str]
+    overrides: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The scenario's name."""
+        return self.spec.name
+
+    def resolve(self, variant: str | None = None) -> ScenarioSpec:
+        """The spec of one variant: the raw data with its overrides applied, validated again.
+
+        ``None``, and ``"base"`` unless a variant has that name, give the base scenario.
+
+        Raises:
+            ScenarioError: No variant has that name (the known ones are listed).
+        """
+        variants = _variants(self.raw)
+        if variant is None or (variant == BASE and variant not in variants):
+            return self.spec
+        if variant not in variants:
+            message = f"no variant named '{variant}'; known variants: {', '.join(self.variant_names)}"
+            raise ScenarioError([Problem(self.source, "variants", message + suggest(variant, variants))])
+        spec, problems = _check_variant(self.raw, variant, self.overrides, self.source, self.base_dir)
+        if spec is None:
+            raise ScenarioError(problems)
+        return spec
+
+
+def load_scenario(path_or_builtin_name: str | Path, overrides: Sequence[Override] = ()) -> Scenario:
+    """Read, validate and return a scenario file, or a built-in scenario by name.
+
+    Raises:
+        ScenarioError: Every problem found, each naming the file, the key path and the expectation.
+    """
+    path = locate_scenario(path_or_builtin_name)
+    source = _display(path, path_or_builtin_name)
+    data = read_yaml(path, source)
+    return scenario_from_dict(data, source=source, base_dir=path.parent, overrides=overrides)
+
+
+def scenario_from_dict(data: Any, *, source: str = "<dict>", base_dir: Path | None = None,
+                       overrides: Sequence[Override] = ()) -> Scenario:
+    """Validate already-parsed scenario data (and all its variants) into a ``Scenario``."""
+    base_dir = Path.cwd() if base_dir is None else Path(base_dir)
+    if not isinstance(data, Mapping):
+        raise ScenarioError([Problem(source, "", "expected a mapping with name, duration, workload and "
+                                                 f"components at the top level; got {_kind(data)}")])
+    pairs = _parse_overrides(overrides)
+    raw, issues = apply_overrides(data, pairs)
+    if issues:
+        raise ScenarioError(Problem(source, "--set", f"{path}: {message}") for path, message in issues)
+    spec, problems = _validate(raw, source, base_dir)
+    for name in _variants(raw):
+        problems += _check_variant(raw, name, pairs, source, base_dir, paths_only=spec is None)[1]
+    if spec is None or problems:
+        raise ScenarioError(problems)
+    return Scenario(source, base_dir, raw, spec, list(_variants(raw)) or [BASE], pairs)
+
+
+def locate_scenario(path_or_builtin_name: str | Path) -> Path:
+    """The file to load: an existing path, else the built-in scenario of that name."""
+    path = Path(path_or_builtin_name)
+    if path.is_file():
+        return path
+    builtin = find_builtin(path.name) if len(path.parts) == 1 else None
+    if builtin is not None:
+        return builtin
+    if path.is_dir():
+        raise ScenarioError([Problem(str(path), "", "is a directory; expected a scenario YAML file")])
+    names = [entry.name for entry in builtin_scenarios()]
+    known = f"; built-in scenarios: {', '.join(names)}" if names else ""
+    raise ScenarioError([Problem(str(path), "", f"no such file, and no built-in scenario of that name{known}"
+                                                + suggest(path.stem, names))])
+
+
+def read_yaml(path: Path, source: str) -> Any:
+    """Parse a YAML file with ``yaml.safe_load``; syntax errors become a problem with line and column."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ScenarioError([Problem(source, "", f"cannot read the file: {error}")]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ScenarioError([Problem(source, "", _yaml_message(error))]) from None
+    if data is None:
+        raise ScenarioError([Problem(source, "", "the file is empty; expected a mapping with name, duration, "
+                                                 "workload and components")])
+    return data
+
+
+def _yaml_message(error: yaml.YAMLError) -> str:
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"invalid YAML{where}: {problem}"
+
+
+def _parse_overrides(overrides: Sequence[Override]) -> tuple[tuple[str, Any], ...]:
+    """Parse every ``--set`` text, reporting all malformed ones together."""
+    pairs, problems = [], []
+    for item in overrides:
+        try:
+            pairs.append(parse_set_option(item) if isinstance(item, str) else (str(item[0]), item[1]))
+        except ScenarioError as error:
+            problems += error.problems
+    if problems:
+        raise ScenarioError(problems)
+    return tuple(pairs)
+
+
+def _variants(raw: Mapping[str, Any]) -> dict[str, Any]:
+    variants = raw.get("variants")
+    return variants if isinstance(variants, dict) else {}
+
+
+def _check_variant(raw: dict[str, Any], name: str, pairs: Iterable[tuple[str, Any]], source: str,
+                   base_dir: Path, *, paths_only: bool = False) -> tuple[ScenarioSpec | None, list[Problem]]:
+    """Apply a variant's overrides (then ``--set`` again) and validate the result.
+
+    Problems are reported under ``variants.NAME``, with list entries shown by name as the overrides
+    address them. With ``paths_only`` (the base itself is invalid) only the override paths are
+    checked: schema problems would just repeat the base's.
+    """
+    where = f"variants.{name}"
+    overrides = _variants(raw).get(name) or {}
+    if not isinstance(overrides, Mapping):
+        return None, []  # the schema reports variants.NAME: expected a mapping
+    data, issues = apply_overrides(raw, overrides)
+    data, more = apply_overrides(data, pairs)
+    problems = [Problem(source, where, f"{path}: {message}") for path, message in issues + more]
+    if problems or paths_only:
+        return None, problems
+    return _validate(data, source, base_dir, prefix=where, by_name=True)
+
+
+def _validate(data: dict[str, Any], source: str, base_dir: Path, *, prefix: str = "",
+              by_name: bool = False) -> tuple[ScenarioSpec | None, list[Problem]]:
+    try:
+        spec = ScenarioSpec.model_validate(copy.deepcopy(data))
+    except ValidationError as error:
+        problems = validation_problems(error, data, ScenarioSpec, file=source, prefix=prefix, by_name=by_name)
+        return None, problems
+    problems = _csv_problems(spec, data, source, base_dir, prefix, by_name)
+    return (None if problems else spec), problems
+
+
+def _csv_problems(spec: ScenarioSpec, data: dict[str, Any], source: str, base_dir: Path, prefix: str,
+                  by_name: bool) -> list[Problem]:
+    """Read every CSV profile now, so a bad row fails validation instead of a run hours later."""
+    problems = []
+    for index, workload in enumerate(spec.workload):
+        if isinstance(workload.profile, CsvProfileSpec):
+            try:
+                read_profile_csv(base_dir / workload.profile.path)
+            except ValueError as error:
+                path = key_path(data, ("workload", index, "profile", "path"), by_name=by_name)
+                problems.append(Problem(source, join_path(prefix, path), str(error)))
+    return problems
+
+
+def _display(path: Path, given: str | Path) -> str:
+    """The file as the user will recognise it: as typed, or relative to the working directory."""
+    if Path(given) == path:
+        return str(given)
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _kind(value: Any) -> str:
+    kinds = {list: "a list", str: "text", int: "a number", float: "a number"}
+    return kinds.get(type(value), type(value).__name__)

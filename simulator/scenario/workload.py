@@ -1,0 +1,193 @@
+"""Workload specs: how requests arrive (pattern and profile over time) and how clients behave.
+
+Open-loop arrivals (poisson, deterministic) keep arriving whatever the system does, which is
+what makes overload possible; a profile scales their rate over time. Closed-loop users wait
+for each answer, so a profile would not mean anything for them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BeforeValidator, Field, model_validator
+
+from simulator.scenario.base import Name, PositiveInt, SpecModel, spec_error
+from simulator.scenario.dists import DistSpec
+from simulator.units import Count, Duration, Fraction, PositiveDuration, Rate
+
+Outcome = Literal["error", "timeout", "rejected", "unavailable"]
+
+
+class PoissonArrivalsSpec(SpecModel):
+    """Open loop: independent arrivals with exponential gaps."""
+
+    pattern: Literal["poisson"] = "poisson"
+    rate: Rate
+    """Mean arrival rate, requests per second (the base rate a profile scales)."""
+
+
+class DeterministicArrivalsSpec(SpecModel):
+    """Open loop: evenly spaced arrivals."""
+
+    pattern: Literal["deterministic"] = "deterministic"
+    rate: Rate
+    """Arrival rate, requests per second (the base rate a profile scales)."""
+
+
+class ClosedArrivalsSpec(SpecModel):
+    """Closed loop: a fixed population of users, each waiting for its answer, then thinking."""
+
+    pattern: Literal["closed"] = "closed"
+    users: Annotated[Count, Field(ge=1)]
+    """Number of concurrent users."""
+    think_time: DistSpec
+    """Pause between an answer and the user's next request, seconds."""
+
+
+ArrivalsSpec = Annotated[
+    Union[PoissonArrivalsSpec, DeterministicArrivalsSpec, ClosedArrivalsSpec],  # noqa: UP007
+    Field(discriminator="pattern"),
+]
+
+
+class StepSpec(SpecModel):
+    """From time ``at`` the rate becomes ``rate``, reached linearly over ``ramp``."""
+
+    at: Duration
+    """When the step starts, seconds from the start of the run."""
+    rate: Rate
+    """Rate after the step, requests per second."""
+    ramp: Duration = 0.0
+    """Time to move linearly from the previous rate to this one, seconds."""
+
+
+class StepsProfileSpec(SpecModel):
+    """Piecewise rate changes; before the first step the arrivals' own rate applies."""
+
+    kind: Literal["steps"] = "steps"
+    steps: Annotated[list[StepSpec], Field(min_length=1)]
+    """Steps sorted by ``at``."""
+
+    @model_validator(mode="after")
+    def _sorted(self) -> StepsProfileSpec:
+        for index in range(1, len(self.steps)):
+            if self.steps[index].at < self.steps[index - 1].at:
+                raise spec_error(
+                    f"steps must be sorted by at; {self.steps[index].at:g}s comes after "
+                    f"{self.steps[index - 1].at:g}s", ("steps", index, "at"))
+        return self
+
+
+class SpikeProfileSpec(SpecModel):
+    """A surge (a viral post): rise to ``peak``, hold, decay back to the base rate."""
+
+    kind: Literal["spike"] = "spike"
+    at: Duration
+    """When the rise starts, seconds from the start of the run."""
+    peak: Rate
+    """Rate at the top of the spike, requests per second."""
+    rise: Duration
+    """Time from the base rate to the peak, seconds."""
+    hold: Duration
+    """Time spent at the peak, seconds."""
+    decay: Duration
+    """Time from the peak back to the base rate, seconds."""
+    shape: Literal["linear", "exponential"] = "linear"
+    """How the rate moves during rise and decay."""
+
+
+class DiurnalProfileSpec(SpecModel):
+    """Daily rhythm: rate(t) = base * (1 + amplitude * cos(2*pi*(t - peak_at) / period))."""
+
+    kind: Literal["diurnal"] = "diurnal"
+    period: PositiveDuration = 86400.0
+    """Length of one cycle, seconds (default 24h)."""
+    amplitude: Fraction
+    """Relative swing around the base rate, 0..1."""
+    peak_at: Duration = 0.0
+    """Time of the first peak, seconds from the start of the run."""
+
+
+class CsvProfileSpec(SpecModel):
+    """A recorded rate curve: a CSV with header ``time,rate`` (seconds, requests per second)."""
+
+    kind: Literal["csv"] = "csv"
+    path: str
+    """CSV file, relative to the scenario file."""
+    interpolate: Literal["linear", "step"] = "linear"
+    """How the rate moves between rows."""
+
+
+def _steps_shorthand(value: Any) -> Any:
+    """``profile: [{at: 5m, rate: 1500/s}]`` means ``{kind: steps, steps: [...]}``."""
+    return {"kind": "steps", "steps": value} if isinstance(value, list) else value
+
+
+_TaggedProfiles = Annotated[
+    Union[StepsProfileSpec, SpikeProfileSpec, DiurnalProfileSpec, CsvProfileSpec],  # noqa: UP007
+    Field(discriminator="kind"),
+]
+ProfileSpec = Annotated[
+    _TaggedProfiles,
+    BeforeValidator(_steps_shorthand, json_schema_input_type=Union[list[StepSpec], _TaggedProfiles]),  # noqa: UP007
+]
+"""How the open-loop rate changes over time; a bare list is shorthand for steps."""
+
+
+class RetrySpec(SpecModel):
+    """Client retries after a failed attempt, with backoff and jitter."""
+
+    max_attempts: PositiveInt
+    """Attempts per request, including the first."""
+    backoff: Literal["constant", "exponential"] = "exponential"
+    """Constant waits ``base``; exponential waits ``base * 2^(attempt - 1)``."""
+    base: Duration = 0.1
+    """Base backoff, seconds."""
+    cap: Duration | None = None
+    """Longest backoff, seconds (none: unbounded)."""
+    jitter: Literal["none", "full", "equal", "decorrelated"] = "full"
+    """Randomisation of the backoff, as in the AWS architecture blog's taxonomy."""
+
+    @model_validator(mode="after")
+    def _cap_above_base(self) -> RetrySpec:
+        if self.cap is not None and self.cap < self.base:
+            raise spec_error(f"cap must be at least base ({self.base:g}s); got {self.cap:g}s", "cap")
+        return self
+
+
+class ClientSpec(SpecModel):
+    """What the caller does: how long it waits and whether it tries again."""
+
+    timeout: PositiveDuration | None = None
+    """Per-attempt timeout, seconds (none: wait forever). The server keeps working after it."""
+    retry: RetrySpec | None = None
+    """Retry policy (none: a single attempt)."""
+    retry_on: list[Outcome] = Field(default_factory=lambda: ["error", "timeout", "rejected", "unavailable"])
+    """Outcomes that trigger a retry."""
+
+
+class WorkloadSpec(SpecModel):
+    """One stream of requests entering the system at a component."""
+
+    name: Name
+    """Workload name, used in metrics and random-stream names."""
+    entry: str
+    """Name of the component that receives the requests."""
+    arrivals: ArrivalsSpec
+    """Arrival pattern."""
+    profile: ProfileSpec | None = None
+    """Rate over time for open-loop arrivals (none: constant rate)."""
+    client: ClientSpec = ClientSpec()
+    """Client behaviour: timeout and retries."""
+
+    @model_validator(mode="after")
+    def _profile_needs_open_loop(self) -> WorkloadSpec:
+        if self.profile is not None and isinstance(self.arrivals, ClosedArrivalsSpec):
+            raise spec_error("a profile needs open-loop arrivals (poisson or deterministic); "
+                             "closed-loop users set their own pace", "profile")
+        return self
+
+    @property
+    def is_open_loop(self) -> bool:
+        """True when arrivals do not wait for answers (poisson, deterministic)."""
+        return not isinstance(self.arrivals, ClosedArrivalsSpec)

@@ -1,0 +1,70 @@
+"""Per-request random work, drawn at arrival so request #N is the same request in every variant.
+
+Each component declares the random values it needs per attempt (a service time, a cache key, an
+error-or-not uniform...) as *slots*. When a workload's request arrives, one value is drawn for every
+slot its requests can reach, from a stream named after the workload, component and purpose
+(``workload.feed.app.service_time``). Variants that change capacity, routing or policies therefore
+see identical arrivals *and* identical work, so their differences are not noise. Retries draw from
+separate ``workload.<w>.retry.*`` streams so that retrying in one variant cannot shift the work of
+later requests.
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from simulator.randomness import RandomStreams
+
+Draw = Callable[[], float]
+Factory = Callable[[object], Draw]  # numpy Generator -> zero-argument draw
+
+_NOT_REACHED = itertools.repeat(-1.0).__next__
+CONSUMED = -1.0  # marks a slot already used by an earlier visit in the same attempt
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One random value per attempt, for one purpose of one component."""
+
+    component: str
+    purpose: str
+    factory: Factory
+
+
+class WorkPlan:
+    """Registry of slots; builds each workload's draw functions once the topology is known."""
+
+    def __init__(self, streams: RandomStreams):
+        self.streams = streams
+        self.slots: list[Slot] = []
+
+    def slot(self, component: str, purpose: str, factory: Factory) -> tuple[int, Draw]:
+        """Register a slot; returns its index and the component's overflow draw.
+
+        The overflow draw serves a second visit of the same attempt (e.g. a database reached both
+        directly and through a cache miss); it has its own stream so it never shifts slot draws.
+        """
+        self.slots.append(Slot(component, purpose, factory))
+        overflow = factory(self.streams.generator(f"component.{component}.{purpose}.extra"))
+        return len(self.slots) - 1, overflow
+
+    def drawer(self, workload: str, reachable: Iterable[str], retry: bool = False) -> Callable[[], list]:
+        """A zero-argument function returning a fresh work list for one attempt of ``workload``."""
+        reach = set(reachable)
+        prefix = f"workload.{workload}.retry" if retry else f"workload.{workload}"
+        draws = [
+            s.factory(self.streams.generator(f"{prefix}.{s.component}.{s.purpose}"))
+            if s.component in reach else _NOT_REACHED
+            for s in self.slots
+        ]
+        if not draws:
+            return list
+        call = operator.call
+
+        def draw_work() -> list:
+            return list(map(call, draws))
+
+        return draw_work

@@ -1,0 +1,115 @@
+"""Plots are pure: frames in, Figures out, and empty or NaN input never raises."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from simulator import plots
+
+
+def traffic(n: int = 60, workloads: tuple[str, ...] = ("browse",)) -> pd.DataFrame:
+    """A synthetic traffic table shaped like RunResult.traffic."""
+    t = np.arange(n, dtype=float)
+    rows = []
+    for w in workloads:
+        rows.append(pd.DataFrame({
+            "t": t, "workload": w, "offered": 100.0, "throughput": 95.0, "goodput": 90.0,
+            "ok": 90.0, "error": 2.0, "timeout": 2.0, "rejected": 1.0, "unavailable": 0.0,
+            "latency_p50": 0.01, "latency_p95": 0.05 + t / 1000, "latency_p99": np.linspace(0.1, 2.0, n)}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def series(n: int = 60) -> pd.DataFrame:
+    """A synthetic gauge table shaped like RunResult.series (categoricals, as the recorder makes)."""
+    t = np.repeat(np.arange(n, dtype=float), 4)
+    component = np.tile(["app", "app", "db", "db"], n)
+    metric = np.tile(["utilization", "queue"], 2 * n)
+    return pd.DataFrame({"t": t, "component": pd.Categorical(component), "metric": pd.Categorical(metric),
+                         "value": np.random.default_rng(1).uniform(0, 1, 4 * n)})
+
+
+TIME_PLOTS = [plots.plot_load, plots.plot_latency, plots.plot_outcomes]
+
+
+@pytest.mark.parametrize("plot", TIME_PLOTS)
+def test_time_plots_return_figures(plot):
+    """Each traffic plot returns a Figure with drawn lines or areas."""
+    fig = plot(traffic(workloads=("browse", "buy")))
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert ax.lines or ax.collections
+
+
+@pytest.mark.parametrize("plot", TIME_PLOTS)
+@pytest.mark.parametrize("frame", [pd.DataFrame(), None, traffic(0), traffic(5).assign(
+    offered=np.nan, throughput=np.nan, goodput=np.nan, ok=np.nan, error=np.nan, timeout=np.nan,
+    rejected=np.nan, unavailable=np.nan, latency_p50=np.nan, latency_p95=np.nan, latency_p99=np.nan)])
+def test_time_plots_survive_empty_input(plot, frame):
+    """Empty, missing or all-NaN traffic gives a Figure with a 'no data' note, not an exception."""
+    fig = plot(frame)
+    assert isinstance(fig, Figure)
+    assert any("no data" in text.get_text() for text in fig.axes[0].texts)
+
+
+def test_latency_switches_to_log_scale_for_wide_spread():
+    """Latencies spanning orders of magnitude are drawn on a log axis."""
+    assert plots.plot_latency(traffic()).axes[0].get_yscale() == "log"
+    flat = traffic().assign(latency_p50=0.01, latency_p95=0.012, latency_p99=0.015)
+    assert plots.plot_latency(flat).axes[0].get_yscale() == "linear"
+
+
+def test_components_has_two_panels_one_line_per_component():
+    """Utilisation and queue panels each get one line per component."""
+    fig = plots.plot_components(series())
+    assert len(fig.axes) == 2
+    assert [len(ax.lines) for ax in fig.axes] == [2, 2]
+
+
+@pytest.mark.parametrize("frame", [pd.DataFrame(), None, series(0)])
+def test_components_survive_empty_input(frame):
+    """No gauges still gives a two-panel Figure."""
+    assert len(plots.plot_components(frame).axes) == 2
+
+
+def test_variant_comparison_bars_per_variant():
+    """One panel per metric, one bar per variant; a missing metric is shown, not fatal."""
+    summaries = {"baseline": {"availability": 0.8, "latency_p99": 1.2},
+                 "breaker": {"availability": 0.99, "latency_p99": float("nan")}}
+    fig = plots.plot_variant_comparison(summaries, metrics=["availability", "latency_p99", "goodput"])
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == 3
+    assert len(visible[0].patches) == 2
+    assert plots.plot_variant_comparison({}).axes
+
+
+def test_fault_windows_pairs_start_and_end():
+    """fault_start/fault_end events become shaded windows; an unfinished fault stays open."""
+    events = pd.DataFrame({"t": [10.0, 20.0, 30.0], "kind": ["fault_start", "fault_end", "fault_start"],
+                           "component": ["db", "db", "app"], "detail": ["slow", "slow", "crash"]})
+    assert plots.fault_windows(events) == [(10.0, 20.0, "slow"), (30.0, float("inf"), "crash")]
+    fig = plots.plot_load(traffic(), windows=plots.fault_windows(events))
+    assert isinstance(fig, Figure)
+
+
+def test_save_run_plots_writes_pngs(tmp_path):
+    """save_run_plots writes the four PNGs and nothing else (no temp files left)."""
+    result = type("R", (), {"scenario": "s", "variant": "v", "traffic": traffic(), "series": series(),
+                            "events": pd.DataFrame(columns=["t", "kind", "component", "detail"])})()
+    paths = plots.save_run_plots(result, tmp_path / "plots")
+    assert sorted(p.name for p in paths) == ["components.png", "latency.png", "load.png", "outcomes.png"]
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == sorted(p.name for p in paths)
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths)
+
+
+def test_plots_do_not_touch_pyplot():
+    """Building figures never imports pyplot (no global figure registry, no backend selection)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from simulator import plots; import pandas as pd; plots.plot_load(pd.DataFrame());"
+            "print('matplotlib.pyplot' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -1,0 +1,211 @@
+"""Named streams, distribution samplers and key samplers (simulator.randomness)."""
+
+from __future__ import annotations
+
+import inspect
+import math
+from types import SimpleNamespace as Spec
+
+import numpy as np
+import pytest
+
+from simulator.randomness import (
+    RandomStreams,
+    dist_mean,
+    key_sampler,
+    lognormal_params,
+    sampler,
+    stable_hash,
+    zipf_cdf,
+)
+
+N_DRAWS = 200_000
+Z_TOL = 4.5  # tolerance in standard errors; every check below uses a fixed seed
+
+
+def draws(spec, n=N_DRAWS, name="test"):
+    """Draw ``n`` values through the per-call sampler (the code path the simulator uses)."""
+    draw = sampler(spec, RandomStreams(11).generator(name))
+    return np.array([draw() for _ in range(n)])
+
+
+CONSTANT = Spec(dist="constant", value=0.02)
+MEAN_CASES = {
+    "exponential": Spec(dist="exponential", mean=0.006),
+    "uniform": Spec(dist="uniform", low=0.01, high=0.05),
+    "normal": Spec(dist="normal", mean=0.010, std=0.003),
+    "normal_heavily_truncated": Spec(dist="normal", mean=0.001, std=0.004),
+    "lognormal_mean_p99": Spec(dist="lognormal", mean=0.015, p99=0.080),
+    "lognormal_median_sigma": Spec(dist="lognormal", median=0.010, sigma=0.7),
+    "gamma": Spec(dist="gamma", mean=0.02, shape=0.5),
+    "erlang": Spec(dist="erlang", mean=0.02, k=3),
+    "pareto": Spec(dist="pareto", low=0.001, high=1.0, alpha=1.5),
+    "pareto_alpha_1": Spec(dist="pareto", low=0.001, high=0.1, alpha=1.0),
+    "empirical_samples": Spec(dist="empirical", samples=[0.001, 0.002, 0.002, 0.010]),
+    "empirical_quantiles": Spec(dist="empirical", quantiles={0: 0.001, 0.5: 0.01, 0.9: 0.05, 1: 0.2}),
+}
+
+
+def test_stable_hash_is_fixed_64_bit_blake2b():
+    """Stream hashes are fixed values, not Python's per-process salted hash()."""
+    assert stable_hash("app/2.service") == 6287265016397456846
+    assert stable_hash("") == 13020603013274838756
+    assert 0 <= stable_hash("x" * 1000) < 2**64
+
+
+def test_same_name_gives_same_stream_whatever_the_creation_order():
+    """A stream depends on its name only, not on which streams were created before it."""
+    first = RandomStreams(7)
+    a1, b1 = first.generator("a"), first.generator("b")
+    second = RandomStreams(7)
+    b2, a2 = second.generator("b"), second.generator("a")
+    assert np.array_equal(a1.random(100), a2.random(100))
+    assert np.array_equal(b1.random(100), b2.random(100))
+
+
+def test_different_names_seeds_and_replications_differ():
+    """Name, seed and replication each change the stream."""
+    base = RandomStreams(7, replication=0).generator("a").random(20)
+    for other in (
+        RandomStreams(7, replication=0).generator("b"),
+        RandomStreams(8, replication=0).generator("a"),
+        RandomStreams(7, replication=1).generator("a"),
+    ):
+        assert not np.array_equal(base, other.random(20))
+
+
+def test_sampler_is_reproducible_from_a_fresh_stream():
+    """Two samplers built from fresh copies of one stream give identical draws."""
+    spec = MEAN_CASES["lognormal_mean_p99"]
+    assert np.array_equal(draws(spec, 10_000), draws(spec, 10_000))
+
+
+@pytest.mark.parametrize("spec", [CONSTANT, *MEAN_CASES.values()], ids=["constant", *MEAN_CASES])
+def test_sampler_call_is_c_level(spec):
+    """The per-draw callable is a builtin (no Python frame per call) returning a Python float."""
+    draw = sampler(spec, np.random.default_rng(0))
+    assert inspect.isbuiltin(draw) or inspect.ismethodwrapper(draw)
+    assert type(draw()) is float
+
+
+@pytest.mark.parametrize("case", list(MEAN_CASES))
+def test_sample_mean_matches_analytic_mean(case):
+    """The sample mean of 200k draws lies within 4.5 standard errors of dist_mean."""
+    spec = MEAN_CASES[case]
+    x = draws(spec, name=case)
+    standard_error = x.std(ddof=1) / math.sqrt(x.size)
+    assert abs(x.mean() - dist_mean(spec)) <= Z_TOL * standard_error
+
+
+def test_constant_always_returns_its_value():
+    """A constant draws exactly its value, and that is its mean."""
+    assert set(draws(CONSTANT, 1000)) == {0.02}
+    assert dist_mean(CONSTANT) == 0.02
+
+
+def test_lognormal_fitted_to_mean_and_p99_has_that_p99():
+    """A lognormal given (mean, p99) reproduces its p99 to within 2% (about 4 SE at 500k draws)."""
+    spec = MEAN_CASES["lognormal_mean_p99"]
+    assert np.quantile(draws(spec, 500_000), 0.99) == pytest.approx(0.080, rel=0.02)
+    mu, sigma = lognormal_params(spec)
+    assert math.exp(mu + 2.3263478740408408 * sigma) == pytest.approx(0.080, rel=1e-12)
+
+
+def test_lognormal_with_unreachable_p99_is_rejected():
+    """No lognormal has p99 below its mean or above ~15x its mean."""
+    for p99 in (0.01, 0.015, 0.5):
+        with pytest.raises(ValueError, match="lognormal"):
+            sampler(Spec(dist="lognormal", mean=0.015, p99=p99), np.random.default_rng(0))
+
+
+def test_normal_is_never_negative():
+    """Truncation at 0 resamples negatives, even when most raw draws are negative."""
+    x = draws(Spec(dist="normal", mean=-0.002, std=0.004), 100_000)
+    assert x.min() >= 0.0
+
+
+def test_pareto_stays_within_its_bounds():
+    """Bounded Pareto draws lie in [low, high]."""
+    x = draws(Spec(dist="pareto", low=0.001, high=0.05, alpha=0.8))
+    assert x.min() >= 0.001 and x.max() <= 0.05
+
+
+def test_empirical_quantiles_reproduce_their_points():
+    """Sample quantiles at the given p match the given values (tolerance from the local slope)."""
+    quantiles = {0: 0.001, 0.5: 0.01, 0.9: 0.05, 0.99: 0.2, 1: 0.5}
+    x = draws(Spec(dist="empirical", quantiles=quantiles))
+    assert x.min() >= 0.001 and x.max() <= 0.5
+    ps, vs = list(quantiles), list(quantiles.values())
+    for i in range(1, len(ps) - 1):
+        slope = max((vs[i + 1] - vs[i]) / (ps[i + 1] - ps[i]), (vs[i] - vs[i - 1]) / (ps[i] - ps[i - 1]))
+        tolerance = Z_TOL * slope * math.sqrt(ps[i] * (1 - ps[i]) / x.size)
+        assert abs(np.quantile(x, ps[i]) - vs[i]) <= tolerance
+
+
+def test_empirical_samples_are_chosen_uniformly():
+    """Each listed sample is drawn equally often."""
+    x = draws(Spec(dist="empirical", samples=[1.0, 2.0, 3.0, 4.0]))
+    counts = np.array([(x == v).sum() for v in (1.0, 2.0, 3.0, 4.0)])
+    assert counts.sum() == x.size
+    assert np.all(np.abs(counts / x.size - 0.25) <= Z_TOL * math.sqrt(0.25 * 0.75 / x.size))
+
+
+def test_bare_number_is_a_constant():
+    """A bare number of seconds samples and averages as a constant."""
+    assert sampler(0.25, np.random.default_rng(0))() == 0.25
+    assert dist_mean(3) == 3.0
+
+
+def test_dist_mean_delegates_to_the_spec_when_it_has_a_mean_method():
+    """A spec with a mean() method is trusted; a plain `mean` field is not called."""
+    assert dist_mean(Spec(dist="custom", mean=lambda: 0.042)) == 0.042
+    assert dist_mean(Spec(dist="exponential", mean=0.006)) == 0.006
+
+
+def test_truncated_normal_mean_accounts_for_the_truncation():
+    """With mean 0, the truncated normal is half-normal: mean std * sqrt(2/pi)."""
+    assert dist_mean(Spec(dist="normal", mean=0.0, std=1.0)) == pytest.approx(math.sqrt(2 / math.pi))
+
+
+def test_unknown_distribution_is_rejected():
+    """An unknown `dist` is a bug in the caller, not a silent default."""
+    with pytest.raises(ValueError, match="unknown distribution"):
+        sampler(Spec(dist="weibull"), np.random.default_rng(0))
+
+
+def test_zipf_key_frequencies_match_normalised_weights():
+    """Top zipf keys appear with frequency (k+1)^-alpha / H within 4.5 standard errors."""
+    catalog, alpha, n = 1000, 0.9, 300_000
+    draw = key_sampler(Spec(dist="zipf", alpha=alpha, catalog=catalog), RandomStreams(3).generator("keys"))
+    keys = np.array([draw() for _ in range(n)])
+    assert keys.min() >= 0 and keys.max() < catalog
+    weights = np.arange(1, catalog + 1, dtype=float) ** -alpha
+    p = weights / weights.sum()
+    freq = np.bincount(keys, minlength=catalog) / n
+    top = slice(0, 20)
+    assert np.all(np.abs(freq[top] - p[top]) <= Z_TOL * np.sqrt(p[top] * (1 - p[top]) / n))
+
+
+def test_uniform_keys_cover_the_catalog_evenly():
+    """Uniform keys are ints in [0, catalog) with mean (catalog - 1) / 2."""
+    catalog, n = 50, 200_000
+    draw = key_sampler(Spec(dist="uniform", catalog=catalog), np.random.default_rng(5))
+    keys = np.array([draw() for _ in range(n)])
+    assert type(draw()) is int
+    assert keys.min() == 0 and keys.max() == catalog - 1
+    standard_error = math.sqrt((catalog**2 - 1) / 12 / n)
+    assert abs(keys.mean() - (catalog - 1) / 2) <= Z_TOL * standard_error
+
+
+def test_zipf_cdf_ends_at_exactly_one_and_is_read_only():
+    """The last CDF entry is 1.0, so a uniform in [0, 1) never maps past the catalog."""
+    cdf = zipf_cdf(1.1, 1_000_000)
+    assert cdf[-1] == 1.0 and np.all(np.diff(cdf) > 0)
+    with pytest.raises(ValueError):
+        cdf[0] = 0.0
+
+
+def test_single_key_catalog_always_gives_key_zero():
+    """A one-key catalog has nothing to choose."""
+    draw = key_sampler(Spec(dist="zipf", alpha=1.0, catalog=1), np.random.default_rng(0))
+    assert {draw() for _ in range(10_000)} == {0}
