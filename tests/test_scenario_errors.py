@@ -423,3 +423,13 @@ def test_variant_must_be_mapping(problems):
     """A variant that is not a mapping of overrides is reported at its name."""
     data = copy.deepcopy(BASE) | {"variants": {"big": 3}}
     assert problems(data=data) == ["variants.big: expected a mapping; got 3"]
+
+
+def test_empty_component_list(problems):
+    """A scenario needs at least one component."""
+    assert problems({"components": []}) == ["components: needs at least 1 entry; got 0"]
+
+
+def test_component_must_be_mapping(problems):
+    """A bare string where a component mapping belongs says a mapping was expected."""
+    assert problems({"components.db": "db"}) == ["components[4]: expected a mapping; got 'db'"]

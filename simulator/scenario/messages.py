@@ -37,8 +37,8 @@ _SIMPLE = {
     "greater_than_equal": "must be at least {ge}; got {got}",
     "less_than": "must be less than {lt}; got {got}",
     "less_than_equal": "must be at most {le}; got {got}",
-    "too_short": "needs at least {min_length} entries; got {actual_length}",
-    "too_long": "allows at most {max_length} entries; got {actual_length}",
+    "too_short": "needs at least {min_length} entr{plural}; got {actual_length}",
+    "too_long": "allows at most {max_length} entr{plural}; got {actual_length}",
 }
 
 
@@ -78,7 +78,8 @@ def describe(item: dict[str, Any], root: type[BaseModel]) -> str:
     if kind in special:
         return special[kind](item, root)
     if kind in _SIMPLE:
-        return _SIMPLE[kind].format(got=describe_value(item["input"]), **ctx)
+        plural = "y" if 1 in (ctx.get("min_length"), ctx.get("max_length")) else "ies"
+        return _SIMPLE[kind].format(got=describe_value(item["input"]), plural=plural, **ctx)
     if kind == "value_error":
         return str(item["msg"]).removeprefix("Value error, ")
     return str(ctx.get("message", item["msg"]))
