@@ -62,11 +62,20 @@ def load_project_runner() -> Availability:
     return Availability(run_project)
 
 
-def _timed(fn: Callable[[], int]) -> tuple[float, int]:
+@dataclass(frozen=True)
+class Sample:
+    """One timed run: requests simulated, wall seconds and CPU seconds of this process."""
+
+    requests: int
+    wall: float
+    cpu: float
+
+
+def _timed(fn: Callable[[], int]) -> Sample:
     gc.collect()
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     count = fn()
-    return time.perf_counter() - start, count
+    return Sample(count, time.perf_counter() - wall, time.process_time() - cpu)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -74,8 +83,13 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}"
 
 
-def _median(rates: list[float]) -> float | None:
+def _median_rate(samples: list[Sample], clock: str = "wall") -> float | None:
+    rates = [s.requests / max(getattr(s, clock), 1e-9) for s in samples]
     return statistics.median(rates) if rates else None
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
 
 
 def bench_workload(
@@ -88,37 +102,36 @@ def bench_workload(
     log: Log = lambda _: None,
 ) -> dict[str, Any]:
     """Alternate project and reference runs; medians of requests per wall second."""
-    project: list[float] = []
-    ref: list[float] = []
+    samples: dict[str, list[Sample]] = {"project": [], "reference": []}
     error = None
+
+    def record(side: str, sample: Sample) -> None:
+        samples[side].append(sample)
+        count, wall = sample.requests, sample.wall
+        log(f"{workload.name}: {side:<9} {count:>9,} requests in {wall:7.3f} s = {count / wall:>10,.0f}/s")
 
     def run_project() -> None:
         nonlocal error, runner
         try:
-            wall, count = _timed(lambda: runner(workload.scenario(n, seed)))
+            record("project", _timed(lambda: runner(workload.scenario(n, seed))))
         except Exception as exc:  # the bench reports a broken project, it does not crash
             error, runner = _first_line(exc), None
             log(f"{workload.name}: project failed: {error}")
-            return
-        project.append(count / wall)
-        log(f"{workload.name}: project   {count:>9,} requests in {wall:7.3f} s = {count / wall:>10,.0f}/s")
 
     def run_reference() -> None:
-        wall, count = _timed(lambda: workload.reference(n, seed)[0])
-        ref.append(count / wall)
-        log(f"{workload.name}: reference {count:>9,} requests in {wall:7.3f} s = {count / wall:>10,.0f}/s")
+        record("reference", _timed(lambda: workload.reference(n, seed)[0]))
 
     for i in range(repeats):
         order = (run_project, run_reference) if i % 2 == 0 else (run_reference, run_project)
         for step in order:
             if step is run_reference or runner is not None:
                 step()
-    return _workload_result(workload, project, ref, error)
+    return _workload_result(workload, samples["project"], samples["reference"], error)
 
 
-def _workload_result(workload: Workload, project: list[float], ref: list[float], error: str | None):
-    p, r = _median(project), _median(ref)
-    ratio = p / r if p is not None and r else None
+def _workload_result(workload: Workload, project: list[Sample], ref: list[Sample], error: str | None):
+    p, r = _median_rate(project), _median_rate(ref)
+    ratio = _ratio(p, r)
     return {
         "workload": workload.name,
         "description": workload.description,
@@ -128,8 +141,10 @@ def _workload_result(workload: Workload, project: list[float], ref: list[float],
         "ratio": ratio,
         "target": workload.target,
         "passed": None if ratio is None else ratio >= workload.target,
-        "project_samples": project,
-        "reference_samples": ref,
+        # CPU time of this process: less disturbed than wall time on a busy shared machine
+        "cpu_ratio": _ratio(_median_rate(project, "cpu"), _median_rate(ref, "cpu")),
+        "project_samples": [s.__dict__ for s in project],
+        "reference_samples": [s.__dict__ for s in ref],
         "error": error,
         "notes": list(workload.notes),
     }

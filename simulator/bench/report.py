@@ -81,6 +81,9 @@ def memory_line(memory: dict[str, Any] | None) -> str:
 
 def notes(results: dict[str, Any]) -> list[str]:
     lines = list(results.get("notes", []))
+    cpu = [f"{r['workload']} {r['cpu_ratio']:.2f}x" for r in results["workloads"] if r.get("cpu_ratio")]
+    if cpu:
+        lines.append("ratios by CPU time (steadier on a busy machine): " + ", ".join(cpu))
     for row in results["workloads"]:
         if row["reference"] != row["workload"]:
             lines.append(f"{row['workload']} *: measured against the {row['reference']} reference")
