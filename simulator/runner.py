@@ -36,11 +36,6 @@ class RunResult:
     events: pd.DataFrame
 
 
-def sample_interval_for(spec) -> float:
-    """The gauge/traffic interval: as configured, else max(1 s, duration / 2000)."""
-    return spec.sample_interval or max(1.0, spec.duration / 2000.0)
-
-
 def run(scenario, variant: str | None = None, *, seed: int | None = None, replication: int = 0,
         duration: float | None = None,
         progress: Callable[[float, float], None] | None = None) -> RunResult:
@@ -55,7 +50,7 @@ def run(scenario, variant: str | None = None, *, seed: int | None = None, replic
         spec = _with_duration(scenario, spec, duration)
     seed = spec.seed if seed is None else seed
     system = build(spec, seed=seed, replication=replication, base_dir=scenario.base_dir)
-    interval = sample_interval_for(spec)
+    interval = spec.effective_sample_interval
     start(system, interval)
     _advance(system.ctx.env, spec.duration, progress)
     return _collect(scenario, variant, spec, system, seed, replication, interval, started)

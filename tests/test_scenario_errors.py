@@ -433,3 +433,15 @@ def test_empty_component_list(problems):
 def test_component_must_be_mapping(problems):
     """A bare string where a component mapping belongs says a mapping was expected."""
     assert problems({"components.db": "db"}) == ["components[4]: expected a mapping; got 'db'"]
+
+
+def test_duplicate_key_is_an_error(tmp_path):
+    """A key given twice in one mapping is reported with its line instead of silently overwritten."""
+    from simulator.scenario import ScenarioError, load_scenario
+
+    path = tmp_path / "dup.yaml"
+    path.write_text("name: dup\nduration: 10s\nduration: 20s\nworkload: []\ncomponents: []\n")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(str(path))
+    message = str(info.value)
+    assert "dup.yaml" in message and "duplicate key 'duration'" in message and "line 3" in message

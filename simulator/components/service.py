@@ -131,12 +131,13 @@ class Service:
         self.replicas = self.group.stations
         self._pick = make_picker(spec.balance, self.replicas,
                                    ctx.streams.generator(f"component.{spec.name}.balance"))
-        self._submit = self.group.submit
         self._only = self.replicas[0] if spec.replicas == 1 else None
 
     def handle(self, att, done) -> None:
         """Component protocol: serve one attempt, eventually calling ``done(outcome)``."""
-        self._submit(self._only or self._pick(), att, done)
+        station = self._only or self._pick()
+        if not station.admit(Visit(self.group, att, done, station)):
+            done(REJECTED)
 
     def wire(self, components: dict) -> None:
         """Resolve the ``calls`` names to live components (once every component exists)."""

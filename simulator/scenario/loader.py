@@ -123,14 +123,30 @@ def locate_scenario(path_or_builtin_name: str | Path) -> Path:
                                                 + suggest(path.stem, names))])
 
 
+class _StrictSafeLoader(yaml.SafeLoader):
+    """yaml.SafeLoader that refuses duplicate keys instead of silently keeping the last one."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (a second value would silently replace the first)",
+                    key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_yaml(path: Path, source: str) -> Any:
-    """Parse a YAML file with ``yaml.safe_load``; syntax errors become a problem with line and column."""
+    """Parse a YAML file safely (no object construction); syntax errors and duplicate keys become a
+    problem with line and column."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ScenarioError([Problem(source, "", f"cannot read the file: {error}")]) from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as error:
         raise ScenarioError([Problem(source, "", _yaml_message(error))]) from None
     if data is None:

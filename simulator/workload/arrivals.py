@@ -43,8 +43,9 @@ class OpenLoopSource:
             self._timeout(t - now, t).callbacks.append(self._arrive_cb)
 
     def _arrive(self, event) -> None:
-        self.client.submit()
-        self._schedule_next(event.value)  # the scheduled time is now
+        now = event.value  # the time this arrival was scheduled for, i.e. now
+        self.client.submit(now)
+        self._schedule_next(now)
 
 
 class ClosedLoopSource:
@@ -64,7 +65,7 @@ class ClosedLoopSource:
             self._later(self._think(), self._ask)
 
     def _ask(self, event) -> None:
-        self.client.submit()
+        self.client.submit(self.ctx.env.now)
 
     def _request_done(self, req) -> None:
         self._later(self._think(), self._ask)

@@ -36,9 +36,8 @@ class Client:
         self.on_complete = on_complete
         self.late_answers = 0  # answers that arrived after the client gave up: wasted work
 
-    def submit(self) -> Request:
-        """A new logical request arrives now."""
-        now = self.env.now
+    def submit(self, now: float) -> Request:
+        """A new logical request arrives at ``now`` (the current simulated time)."""
         req = Request(self.recorder.arrival(now, self.workload_index), now)
         self._attempt(req, self._draw_first())
         return req

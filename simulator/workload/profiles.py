@@ -10,9 +10,10 @@ numbers: two variants with different profiles consume the same unit draws.
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
+
+from simulator.scenario.csvprofile import read_profile_csv
 
 _CURVE_POINTS = 64  # segments used to approximate an exponential decay
 _DIURNAL_POINTS_PER_PERIOD = 288  # a knot every 5 minutes of a 24 h cycle
@@ -67,8 +68,7 @@ def _diurnal(p, base: float, duration: float) -> list[tuple[float, float]]:
 
 def read_csv_knots(path: Path, interpolate: str) -> list[tuple[float, float]]:
     """Knots from a ``time,rate`` CSV (seconds, per second); ``step`` holds each rate until the next."""
-    with open(path, newline="") as fh:
-        rows = [(float(r["time"]), float(r["rate"])) for r in csv.DictReader(fh)]
+    rows = read_profile_csv(path)
     if interpolate == "linear":
         return rows
     knots = []
