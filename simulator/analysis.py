@@ -56,47 +56,67 @@ def summarize(arrays: dict[str, np.ndarray], warmup: float, end: float,
     return summary
 
 
-def traffic_frame(arrays: dict[str, np.ndarray], workload_names: list[str], interval: float,
-                  end: float) -> pd.DataFrame:
+def traffic_frame(completions: dict[str, np.ndarray], t_arrival: np.ndarray, workload: np.ndarray,
+                  workload_names: list[str], interval: float, end: float) -> pd.DataFrame:
     """Per workload and interval: offered/throughput/goodput and outcomes per second, latencies.
 
     Arrivals are binned by arrival time, completions and latencies by completion time, so the
     table shows what an observer of the system would have seen during each interval.
+    ``completions`` are the recorder's completion-ordered columns (``done_id``, ``t_end``,
+    ``outcome``): already sorted by time, so each interval is one slice and no per-request
+    temporaries are needed (this keeps the end of a long run's memory flat).
     """
     edges = np.arange(0.0, end + interval * 0.5, interval)
     if edges[-1] < end:
         edges = np.append(edges, end)
-    n_bins = len(edges) - 1
     widths = np.diff(edges)
-    frames = []
-    for wi, name in enumerate(workload_names):
-        mine = arrays["workload"] == wi
-        frames.append(_workload_traffic(arrays, mine, edges, n_bins, widths, name))
+    n_w = len(workload_names)
+    offered = _arrival_counts(t_arrival, workload, n_w, edges)
+    counts = np.zeros((n_w, len(widths), len(OUTCOME_NAMES)))
+    quantiles = np.full((n_w, len(widths), len(TRAFFIC_QUANTILES)), np.nan)
+    bounds = np.searchsorted(completions["t_end"], edges, side="left")
+    bounds[-1] = len(completions["t_end"])  # completions at exactly `end` belong to the last interval
+    for b in range(len(widths)):
+        _fill_interval(completions, t_arrival, workload, n_w, slice(bounds[b], bounds[b + 1]),
+                       counts[:, b], quantiles[:, b])
+    frames = [_workload_frame(name, edges, widths, offered[wi], counts[wi], quantiles[wi])
+              for wi, name in enumerate(workload_names)]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def _bin(times: np.ndarray, edges: np.ndarray, n_bins: int) -> np.ndarray:
-    idx = np.searchsorted(edges, times, side="right") - 1
-    return np.clip(idx, 0, n_bins - 1)
+TRAFFIC_QUANTILES = {"latency_p50": 0.5, "latency_p95": 0.95, "latency_p99": 0.99}
 
 
-def _workload_traffic(arrays, mine, edges, n_bins, widths, name) -> pd.DataFrame:
-    t_arr = arrays["t_arrival"][mine]
-    t_end = arrays["t_end"][mine]
-    outcome = arrays["outcome"][mine]
-    done = ~np.isnan(t_end)
-    frame = pd.DataFrame({"t": edges[:-1], "workload": name})
-    frame["offered"] = np.bincount(_bin(t_arr, edges, n_bins), minlength=n_bins) / widths
-    end_bins = _bin(t_end[done], edges, n_bins)
-    frame["throughput"] = np.bincount(end_bins, minlength=n_bins) / widths
+def _arrival_counts(t_arrival, workload, n_w, edges) -> np.ndarray:
+    """Arrivals per interval and workload (arrivals are recorded in time order)."""
+    if n_w == 1:
+        return np.diff(np.searchsorted(t_arrival, edges))[None, :]
+    return np.stack([np.histogram(t_arrival[workload == wi], edges)[0] for wi in range(n_w)])
+
+
+def _fill_interval(completions, t_arrival, workload, n_w, window: slice, counts, quantiles) -> None:
+    ids = completions["done_id"][window]
+    if not len(ids):
+        return
+    outcome = completions["outcome"][window]
+    t_end = completions["t_end"][window]
+    which = workload[ids] if n_w > 1 else None
+    for wi in range(n_w):
+        mine = slice(None) if which is None else which == wi
+        counts[wi] = np.bincount(outcome[mine].astype(np.int64), minlength=counts.shape[1])
+        ok = outcome[mine] == OK
+        if ok.any():
+            latency = t_end[mine][ok] - t_arrival[ids[mine][ok]]
+            quantiles[wi] = np.quantile(latency, list(TRAFFIC_QUANTILES.values()))
+
+
+def _workload_frame(name, edges, widths, offered, counts, quantiles) -> pd.DataFrame:
+    frame = pd.DataFrame({"t": edges[:-1], "workload": name, "offered": offered / widths})
+    frame["throughput"] = counts[:, :INCOMPLETE].sum(axis=1) / widths
     for code, label in ((OK, "ok"), (ERROR, "error"), (TIMEOUT, "timeout"),
                         (REJECTED, "rejected"), (UNAVAILABLE, "unavailable")):
-        sel = outcome[done] == code
-        frame[label] = np.bincount(end_bins[sel], minlength=n_bins) / widths
+        frame[label] = counts[:, code] / widths
     frame["goodput"] = frame["ok"]
-    ok = outcome[done] == OK
-    lat = pd.Series((t_end[done] - t_arr[done])[ok])
-    groups = lat.groupby(end_bins[ok])
-    for label, q in (("latency_p50", 0.5), ("latency_p95", 0.95), ("latency_p99", 0.99)):
-        frame[label] = groups.quantile(q).reindex(range(n_bins)).to_numpy() if len(lat) else np.nan
+    for i, label in enumerate(TRAFFIC_QUANTILES):
+        frame[label] = quantiles[:, i]
     return frame

@@ -21,7 +21,7 @@ class Recorder:
         self.workload_names = list(workload_names)
         # Indexed by request id (appended at arrival).
         self.t_arrival = array("d")
-        self.workload = array("B")
+        self.workload = array("b")  # workload index (at most 127 workloads)
         # Appended at completion, in completion order.
         self.done_id = array("I")
         self.t_end = array("d")
@@ -35,6 +35,7 @@ class Recorder:
         self._components: dict[str, int] = {}
         self._metrics: dict[str, int] = {}
         self._events: list[tuple[float, str, str, str]] = []
+        self._arrays: dict[str, np.ndarray] | None = None
 
     # --- requests -------------------------------------------------------------------------
     def arrival(self, now: float, workload_index: int) -> int:
@@ -67,35 +68,66 @@ class Recorder:
         self._events.append((now, kind, component, detail))
 
     # --- end of run -------------------------------------------------------------------------
+    def arrival_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Zero-copy views (t_arrival, workload index), indexed by request id."""
+        if not len(self.t_arrival):
+            return np.zeros(0), np.zeros(0, np.int8)
+        return np.frombuffer(self.t_arrival, dtype=np.float64), np.frombuffer(self.workload, dtype=np.int8)
+
+    def completion_arrays(self) -> dict[str, np.ndarray]:
+        """Completion-ordered (hence time-ordered) views: done_id, t_end, outcome, attempts.
+
+        Zero-copy views of the live buffers; valid until :meth:`request_arrays` releases them.
+        """
+        return {
+            "done_id": np.frombuffer(self.done_id, dtype=np.uint32),
+            "t_end": np.frombuffer(self.t_end, dtype=np.float64),
+            "outcome": np.frombuffer(self.outcome, dtype=np.int8),
+            "attempts": np.frombuffer(self.attempts, dtype=np.uint16),
+        }
+
     def request_arrays(self) -> dict[str, np.ndarray]:
-        """Per-request columns indexed by id; unfinished requests have NaN end and INCOMPLETE."""
+        """Per-request columns indexed by id; unfinished requests have NaN end and INCOMPLETE.
+
+        Built once and cached. The completion buffers are released as soon as they have been
+        scattered into id order, so the end of a long run does not hold every column twice.
+        """
+        if self._arrays is not None:
+            return self._arrays
         n = len(self.t_arrival)
         t_end = np.full(n, np.nan)
         outcome = np.full(n, int(INCOMPLETE), dtype=np.int8)
         attempts = np.zeros(n, dtype=np.uint16)
-        ids = np.frombuffer(self.done_id, dtype=np.uint32) if len(self.done_id) else np.zeros(0, np.uint32)
-        t_end[ids] = np.frombuffer(self.t_end, dtype=np.float64) if len(ids) else 0.0
-        outcome[ids] = np.frombuffer(self.outcome, dtype=np.int8) if len(ids) else 0
-        attempts[ids] = np.frombuffer(self.attempts, dtype=np.uint16) if len(ids) else 0
-        t_arrival = np.frombuffer(self.t_arrival, dtype=np.float64) if n else np.zeros(0)
-        workload = np.frombuffer(self.workload, dtype=np.uint8) if n else np.zeros(0, np.uint8)
-        return {"t_arrival": t_arrival, "workload": workload, "t_end": t_end,
-                "outcome": outcome, "attempts": attempts}
+        if len(self.done_id):
+            ids = np.frombuffer(self.done_id, dtype=np.uint32)
+            t_end[ids] = np.frombuffer(self.t_end, dtype=np.float64)
+            outcome[ids] = np.frombuffer(self.outcome, dtype=np.int8)
+            attempts[ids] = np.frombuffer(self.attempts, dtype=np.uint16)
+            del ids
+        self.done_id, self.t_end, self.outcome, self.attempts = array("I"), array("d"), array("b"), array("H")
+        t_arrival, workload = self.arrival_arrays()
+        self._arrays = {
+            "t_arrival": t_arrival, "workload": workload,
+            "t_end": t_end, "outcome": outcome, "attempts": attempts,
+        }
+        return self._arrays
 
     def requests_frame(self) -> pd.DataFrame:
-        """One row per logical request (including warm-up and unfinished ones)."""
+        """One row per logical request, indexed by request id (warm-up and unfinished ones included).
+
+        Columns share memory with the recorded arrays where pandas allows (``copy=False``).
+        """
         a = self.request_arrays()
-        n = len(a["t_arrival"])
-        return pd.DataFrame({
-            "id": np.arange(n, dtype=np.int64),
-            "workload": pd.Categorical.from_codes(a["workload"].astype(np.int16), self.workload_names)
-            if n else pd.Categorical([], categories=self.workload_names),
+        frame = pd.DataFrame({
+            "workload": pd.Categorical.from_codes(a["workload"], self.workload_names),
             "t_arrival": a["t_arrival"],
             "t_end": a["t_end"],
             "latency": a["t_end"] - a["t_arrival"],
-            "outcome": pd.Categorical.from_codes(a["outcome"].astype(np.int16), OUTCOME_NAMES),
-            "attempts": a["attempts"].astype(np.int32),
-        })
+            "outcome": pd.Categorical.from_codes(a["outcome"], OUTCOME_NAMES),
+            "attempts": a["attempts"],
+        }, copy=False)
+        frame.index.name = "id"
+        return frame
 
     def series_frame(self) -> pd.DataFrame:
         """Sampled gauges in long format: t, component, metric, value."""

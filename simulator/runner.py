@@ -76,12 +76,18 @@ def _advance(env, end: float, progress) -> None:
 def _collect(scenario, variant, spec, system, seed, replication, interval, started) -> RunResult:
     ctx = system.ctx
     now = ctx.env.now
-    arrays = ctx.recorder.request_arrays()
+    names = [w.name for w in spec.workload]
+    recorder = ctx.recorder
+    # Traffic first: it reads the completion buffers in time order, before request_arrays()
+    # scatters them into id order and releases them.
+    t_arrival, workload = recorder.arrival_arrays()
+    traffic = traffic_frame(recorder.completion_arrays(), t_arrival, workload, names, interval,
+                            spec.duration)
+    arrays = recorder.request_arrays()
     windows = {name: c.stats.window(now) for name, c in system.components.items()}
     summary = summarize(arrays, spec.warmup, spec.duration, windows)
     summary["late_answers"] = float(sum(c.late_answers for c in system.clients))
-    ctx.recorder.event(now, "end")
-    names = [w.name for w in spec.workload]
+    recorder.event(now, "end")
     return RunResult(
         scenario=spec.name,
         variant=variant or scenario.variant_names[0],
@@ -90,8 +96,8 @@ def _collect(scenario, variant, spec, system, seed, replication, interval, start
         spec=spec,
         wall_time=time.perf_counter() - started,
         summary=summary,
-        requests=ctx.recorder.requests_frame(),
-        traffic=traffic_frame(arrays, names, interval, spec.duration),
-        series=ctx.recorder.series_frame(),
-        events=ctx.recorder.events_frame(),
+        requests=recorder.requests_frame(),
+        traffic=traffic,
+        series=recorder.series_frame(),
+        events=recorder.events_frame(),
     )

@@ -91,7 +91,7 @@ class ScenarioSpec(SpecModel):
     """Independent runs per variant."""
     sample_interval: PositiveDuration | None = None
     """Time between time-series samples, seconds (none: max(1s, duration / 2000))."""
-    workload: Annotated[list[WorkloadSpec], Field(min_length=1)]
+    workload: Annotated[list[WorkloadSpec], Field(min_length=1, max_length=100)]
     """Request streams entering the system."""
     components: Annotated[list[ComponentSpec], Field(min_length=1)]
     """The system: services, load balancers, databases, caches, external dependencies."""
