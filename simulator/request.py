@@ -32,34 +32,27 @@ INCOMPLETE = Outcome.INCOMPLETE
 OUTCOME_NAMES = [o.name.lower() for o in Outcome]
 
 
-class Request:
-    """A user's logical request: arrival time, attempts so far, retry state."""
-
-    __slots__ = ("id", "t_arrival", "attempts", "last_backoff")
-
-    def __init__(self, rid: int, t_arrival: float):
-        self.id = rid
-        self.t_arrival = t_arrival
-        self.attempts = 0
-        self.last_backoff = 0.0
-
-
 class Attempt:
-    """One try at a request, carrying the random work drawn for it.
+    """One try at a user's request; it carries the request's identity and the work drawn for it.
 
-    ``work`` holds one pre-drawn value per (component, purpose) slot, so request #N does the same
-    work in every variant (common random numbers). A component consumes its slot on the first
-    visit and draws from its own overflow stream on later visits of the same attempt.
+    There is no separate request object on the hot path: the first attempt *is* the request, and a
+    retry is a new attempt that copies the request's id and arrival time (``number`` counts
+    attempts, 1 for the first). ``work`` holds one pre-drawn value per (component, purpose) slot, so
+    request #N does the same work in every variant (common random numbers); a component consumes
+    its slot on the first visit and draws from its own overflow stream on later visits.
 
     ``is_settled`` becomes true when the client has stopped caring (answer received or timeout
     fired). Components keep working on settled attempts: that wasted work is what turns retries
     into retry storms.
     """
 
-    __slots__ = ("request", "work", "is_settled", "client")
+    __slots__ = ("id", "t_arrival", "number", "last_backoff", "work", "is_settled", "client")
 
-    def __init__(self, request: Request, work: list, client):
-        self.request = request
+    def __init__(self, rid: int, t_arrival: float, number: int, work: list, client):
+        self.id = rid
+        self.t_arrival = t_arrival
+        self.number = number
+        self.last_backoff = 0.0
         self.work = work
         self.is_settled = False
         self.client = client

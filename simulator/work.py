@@ -62,6 +62,9 @@ class WorkPlan:
         ]
         if not draws:
             return list
+        if len(draws) == 1:
+            only = draws[0]
+            return lambda: [only()]
         call = operator.call
 
         def draw_work() -> list:

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from simulator import run
-from simulator.request import Request
+from simulator.request import Attempt
 from simulator.workload.backoff import Backoff
 
 
@@ -49,15 +49,14 @@ def test_backoff_definitions():
     spec = SimpleNamespace(backoff="exponential", base=0.1, cap=1.0, jitter="none")
     b = Backoff(spec, lambda: 0.5)
     assert [b.nominal(k) for k in (1, 2, 3, 4, 5)] == [0.1, 0.2, 0.4, 0.8, 1.0]
-    req = Request(0, 0.0)
-    req.attempts = 3
+    req = Attempt(0, 0.0, 3, [], None)
     assert b.delay(req) == pytest.approx(0.4)
     for jitter, expected in (("full", 0.2), ("equal", 0.3)):
         assert Backoff(SimpleNamespace(backoff="exponential", base=0.1, cap=1.0, jitter=jitter),
                        lambda: 0.5).delay(req) == pytest.approx(expected)
     decorrelated = Backoff(SimpleNamespace(backoff="exponential", base=0.1, cap=1.0,
                                            jitter="decorrelated"), lambda: 1.0)
-    req = Request(1, 0.0)
+    req = Attempt(1, 0.0, 3, [], None)
     assert decorrelated.delay(req) == pytest.approx(0.3)  # U(base, 3*base) at u=1
     assert decorrelated.delay(req) == pytest.approx(0.9)  # U(base, 3*previous)
     assert decorrelated.delay(req) == pytest.approx(1.0)  # capped

@@ -61,11 +61,12 @@ def _least_outstanding(stations: list[Station]) -> Picker:
         n = len(stations)
         start = state[0] = (state[0] + 1) % n
         best = stations[start]
-        best_load = best.in_flight
+        best_load = best.busy + len(best.queue)
         for k in range(1, n):
             s = stations[(start + k) % n]
-            if s.in_flight < best_load:
-                best, best_load = s, s.in_flight
+            load = s.busy + len(s.queue)
+            if load < best_load:
+                best, best_load = s, load
         return best
 
     return pick
@@ -83,7 +84,7 @@ def _power_of_two(stations: list[Station], uniform) -> Picker:
         if b >= a:
             b += 1
         sa, sb = stations[a], stations[b]
-        return sb if sb.in_flight < sa.in_flight else sa
+        return sb if sb.busy + len(sb.queue) < sa.busy + len(sa.queue) else sa
 
     return pick
 

@@ -19,13 +19,12 @@ class Visit:
     __slots__ = ("group", "att", "done", "station", "next_call", "pending", "failed")
 
     def __init__(self, group: StationGroup, att, done, station: Station):
+        # Only what every visit needs; the call-state slots are set when calls begin (most
+        # visits are leaves and never touch them, and this runs once per request per tier).
         self.group = group
         self.att = att
         self.done = done
         self.station = station
-        self.next_call = 0
-        self.pending = 0
-        self.failed = False
 
     def after_sequential_call(self, outcome: int) -> None:
         """A sequential dependency answered: fail fast if it was required, else go on."""
@@ -91,11 +90,13 @@ class StationGroup:
         if self._error_slot is not None and take(visit.att.work, self._error_slot,
                                                   self._error_extra) < self.error_rate:
             self.finish(visit, ERROR)
-        elif not self.calls:
-            self.finish(visit, OK)
+        elif not self.calls:  # the common leaf case, finished inline (runs once per request)
+            visit.station.release()
+            visit.done(OK)
         elif self.parallel:
             self._call_all(visit)
         else:
+            visit.next_call = 0
             self.call_next(visit)
 
     def call_next(self, visit: Visit) -> None:
@@ -109,6 +110,7 @@ class StationGroup:
 
     def _call_all(self, visit: Visit) -> None:
         visit.pending = len(self.calls)
+        visit.failed = False
         for call in self.calls:
             callback = visit.after_optional_call if call.optional else visit.after_required_call
             call.target.handle(visit.att, callback)

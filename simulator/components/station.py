@@ -7,6 +7,7 @@ Resource, no event per admission, a deque for the queue and plain float accumula
 
 from __future__ import annotations
 
+import math
 from collections import deque
 
 
@@ -18,65 +19,71 @@ class Station:
     to the oldest queued job.
     """
 
-    __slots__ = ("name", "env", "workers", "queue_limit", "start", "queue", "busy", "in_flight",
-                 "_t_last", "_busy_area", "_queue_area", "queue_max", "rejected", "admitted")
+    __slots__ = ("name", "env", "workers", "queue_limit", "_limit", "start", "queue", "busy",
+                 "_t_last", "_busy_area", "_queue_area", "queue_max", "rejected")
 
     def __init__(self, name: str, env, workers: int, queue_limit: int | None, start):
         self.name = name
         self.env = env
         self.workers = workers
         self.queue_limit = queue_limit
+        self._limit = math.inf if queue_limit is None else queue_limit
         self.start = start  # callable(job): begin work on a job that now holds a worker
         self.queue: deque = deque()
         self.busy = 0
-        self.in_flight = 0  # queued + in service, as a load balancer sees it
         self._t_last = 0.0
         self._busy_area = 0.0
         self._queue_area = 0.0
         self.queue_max = 0
         self.rejected = 0
-        self.admitted = 0
+
+    @property
+    def in_flight(self) -> int:
+        """Requests queued or in service here, as a load balancer sees them."""
+        return self.busy + len(self.queue)
 
     def admit(self, job) -> bool:
-        """Start or queue ``job``; False when the queue is full (the caller reports REJECTED)."""
+        """Start or queue ``job``; False when the queue is full (the caller reports REJECTED).
+
+        The integrals are brought up to date inline (no helper call): this runs once per request.
+        """
         busy = self.busy
-        if busy < self.workers:
-            now = self.env.now
+        now = self.env.now
+        if busy < self.workers:  # a free worker means the queue is empty: no queue area to add
             self._busy_area += busy * (now - self._t_last)
-            self._queue_area += len(self.queue) * (now - self._t_last)
             self._t_last = now
             self.busy = busy + 1
-            self.in_flight += 1
-            self.admitted += 1
             self.start(job)
             return True
         queue = self.queue
-        if self.queue_limit is not None and len(queue) >= self.queue_limit:
+        waiting = len(queue)
+        if waiting >= self._limit:
             self.rejected += 1
             return False
-        self._advance()
+        dt = now - self._t_last
+        self._busy_area += busy * dt
+        self._queue_area += waiting * dt
+        self._t_last = now
         queue.append(job)
-        self.in_flight += 1
-        self.admitted += 1
-        if len(queue) > self.queue_max:
-            self.queue_max = len(queue)
+        if waiting >= self.queue_max:
+            self.queue_max = waiting + 1
         return True
 
     def release(self) -> None:
         """Free one worker; the oldest queued job (if any) takes it immediately."""
-        self.in_flight -= 1
+        now = self.env.now
+        dt = now - self._t_last
+        self._t_last = now
+        self._busy_area += self.busy * dt
         queue = self.queue
         if queue:
-            self._advance()
+            self._queue_area += len(queue) * dt
             self.start(queue.popleft())  # the worker passes straight on: busy is unchanged
         else:
-            now = self.env.now
-            self._busy_area += self.busy * (now - self._t_last)
-            self._t_last = now
             self.busy -= 1
 
     def _advance(self) -> None:
-        """Bring the time integrals up to now (called before any change of busy or queue)."""
+        """Bring the time integrals up to now."""
         now = self.env.now
         dt = now - self._t_last
         self._busy_area += self.busy * dt

@@ -26,9 +26,9 @@ class OpenLoopSource:
         # Unit-rate increments of the cumulative rate: Exp(1) for Poisson, exactly 1 otherwise.
         self._unit = sampler(_UNIT_EXP, rng) if poisson else itertools.repeat(1.0).__next__
         self._timeout = ctx.env.timeout
-        self._arrive_cb = self._arrive
         self._end = ctx.end
         self._constant_rate = rate_function.rates[0] if len(rate_function.times) == 1 else None
+        self._arrive_cb = self._arrive if self._constant_rate is None else self._arrive_steady
 
     def start(self) -> None:
         """Schedule the first arrival."""
@@ -39,6 +39,14 @@ class OpenLoopSource:
             t = now + self._unit() / self._constant_rate
         else:
             t = self.rate_function.advance(now, self._unit())
+        if t < self._end:
+            self._timeout(t - now, t).callbacks.append(self._arrive_cb)
+
+    def _arrive_steady(self, event) -> None:
+        """Constant-rate arrival: the common case, with the next gap computed inline."""
+        now = event.value  # the time this arrival was scheduled for, i.e. now
+        self.client.submit(now)
+        t = now + self._unit() / self._constant_rate
         if t < self._end:
             self._timeout(t - now, t).callbacks.append(self._arrive_cb)
 

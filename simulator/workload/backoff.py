@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from simulator.request import Request
+from simulator.request import Attempt
 
 
 class Backoff:
@@ -29,19 +29,19 @@ class Backoff:
             return min(self.cap, self.base)
         return min(self.cap, self.base * 2.0 ** (retry_number - 1))
 
-    def delay(self, req: Request) -> float:
-        """The jittered wait before ``req``'s next attempt; remembers it for decorrelated jitter."""
+    def delay(self, failed: Attempt) -> float:
+        """The jittered wait after attempt ``failed``; remembered on it for decorrelated jitter."""
         jitter = self.jitter
         if jitter == "decorrelated":
-            previous = req.last_backoff or self.base
+            previous = failed.last_backoff or self.base
             wait = min(self.cap, self.base + self.uniform() * (3.0 * previous - self.base))
         else:
-            b = self.nominal(req.attempts)
+            b = self.nominal(failed.number)
             if jitter == "full":
                 wait = self.uniform() * b
             elif jitter == "equal":
                 wait = 0.5 * b + self.uniform() * 0.5 * b
             else:
                 wait = b
-        req.last_backoff = wait
+        failed.last_backoff = wait
         return wait

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from simulator.request import OK, TIMEOUT, Attempt, Outcome, Request
+from simulator.request import OK, TIMEOUT, Attempt, Outcome
 from simulator.workload.backoff import Backoff
 
 
@@ -18,9 +18,11 @@ class Client:
 
     def __init__(self, ctx, spec, entry, workload_index: int, draw_first: Callable[[], list],
                  draw_retry: Callable[[], list], backoff: Backoff | None,
-                 on_complete: Callable[[Request], None] | None = None):
+                 on_complete: Callable[[Attempt], None] | None = None):
         self.env = ctx.env
         self.recorder = ctx.recorder
+        self._record_arrival = ctx.recorder.arrival
+        self._record_finish = ctx.recorder.finish
         self._later = ctx.scheduler()
         self._timeout_event = ctx.env.timeout
         self._expire_cb = self._expire
@@ -36,15 +38,13 @@ class Client:
         self.on_complete = on_complete
         self.late_answers = 0  # answers that arrived after the client gave up: wasted work
 
-    def submit(self, now: float) -> Request:
+    def submit(self, now: float) -> Attempt:
         """A new logical request arrives at ``now`` (the current simulated time)."""
-        req = Request(self.recorder.arrival(now, self.workload_index), now)
-        self._attempt(req, self._draw_first())
-        return req
+        att = Attempt(self._record_arrival(now, self.workload_index), now, 1, self._draw_first(), self)
+        self._send(att)
+        return att
 
-    def _attempt(self, req: Request, work: list) -> None:
-        req.attempts += 1
-        att = Attempt(req, work, self)
+    def _send(self, att: Attempt) -> None:
         if self.timeout is not None:
             self._timeout_event(self.timeout, att).callbacks.append(self._expire_cb)
         self._handle(att, att.answer)
@@ -56,15 +56,16 @@ class Client:
             self.settle(att, TIMEOUT)
 
     def settle(self, att: Attempt, outcome: int) -> None:
-        """The attempt is over for the client: retry it or finish the request."""
-        req = att.request
-        if outcome != OK and req.attempts < self.max_attempts and outcome in self.retry_on:
-            self._later(self.backoff.delay(req), self._retry, req)
+        """The attempt is over for the client: retry the request or record its final outcome."""
+        if outcome != OK and att.number < self.max_attempts and outcome in self.retry_on:
+            self._later(self.backoff.delay(att), self._retry, att)
             return
-        self.recorder.finish(req.id, self.env.now, outcome, req.attempts)
+        self._record_finish(att.id, self.env.now, outcome, att.number)
         if self.on_complete is not None:
-            self.on_complete(req)
+            self.on_complete(att)
 
     def _retry(self, event) -> None:
-        self._attempt(event.value, self._draw_retry())
-
+        failed = event.value
+        att = Attempt(failed.id, failed.t_arrival, failed.number + 1, self._draw_retry(), self)
+        att.last_backoff = failed.last_backoff
+        self._send(att)
