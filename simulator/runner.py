@@ -59,8 +59,8 @@ def run(scenario, variant: str | None = None, *, seed: int | None = None, replic
 def _with_duration(scenario, spec, duration: float):
     """The spec with another duration, still honouring warm-up < duration."""
     if duration <= spec.warmup:
-        raise ScenarioError([Problem(scenario.source, "duration",
-                                     f"--duration {duration:g}s must be longer than warmup {spec.warmup:g}s")])
+        message = f"--duration {duration:g}s must be longer than warmup {spec.warmup:g}s"
+        raise ScenarioError([Problem(scenario.source, "duration", message)])
     return spec.model_copy(update={"duration": float(duration)})
 
 
