@@ -90,7 +90,7 @@ def _collect(scenario, variant, spec, system, seed, replication, interval, start
     recorder.event(now, "end")
     return RunResult(
         scenario=spec.name,
-        variant=variant or scenario.variant_names[0],
+        variant=variant or "base",  # no variant: the file as written, without overrides
         seed=seed,
         replication=replication,
         spec=spec,

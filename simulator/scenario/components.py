@@ -99,7 +99,7 @@ class DatabaseSpec(SpecModel):
     name: Name
     """Component name."""
     connections: PositiveInt
-    """Connections of the primary (concurrent queries)."""
+    """Connections per node, primary and each read replica alike (concurrent queries)."""
     query_time: DistSpec
     """Time per query, seconds."""
     queue_limit: NonNegativeInt | None = None
