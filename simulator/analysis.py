@@ -15,25 +15,44 @@ LATENCY_QUANTILES = {"latency_p50": 0.50, "latency_p95": 0.95, "latency_p99": 0.
 
 
 def summarize(arrays: dict[str, np.ndarray], warmup: float, end: float,
-              component_windows: dict[str, dict[str, float]]) -> dict[str, float]:
+              component_windows: dict[str, dict[str, float]],
+              workload_names: list[str] | None = None) -> dict[str, float]:
     """The run's summary: requests arriving in [warmup, end) and components over the same window.
 
     Requests still in flight at the end count as offered but not ok (``incomplete``), so an
-    overloaded system cannot look healthy by never answering.
+    overloaded system cannot look healthy by never answering. With several workloads, each also
+    gets ``<metric>.<workload>`` request metrics (the totals mix very different traffic).
     """
+    summary = request_metrics(arrays, warmup, end, None)
+    names = workload_names or []
+    if len(names) > 1:
+        for wi, name in enumerate(names):
+            for metric, value in request_metrics(arrays, warmup, end, wi).items():
+                summary[f"{metric}.{name}"] = value
+    for component, window in component_windows.items():
+        for metric, value in window.items():
+            summary[f"{metric}.{component}"] = float(value)
+    return summary
+
+
+def request_metrics(arrays: dict[str, np.ndarray], warmup: float, end: float,
+                    workload: int | None) -> dict[str, float]:
+    """Counts, rates, latency quantiles and amplification of one workload (None: all of them)."""
     t_arr, t_end, outcome = arrays["t_arrival"], arrays["t_end"], arrays["outcome"]
     span = end - warmup
     in_window = (t_arr >= warmup) & (t_arr < end)
-    out = outcome[in_window]
-    offered = int(in_window.sum())
-    counts = np.bincount(out.astype(np.int64), minlength=len(OUTCOME_NAMES))
-    completed = offered - int(counts[INCOMPLETE])
-    ok_mask = in_window & (outcome == OK)
-    latency = (t_end - t_arr)[ok_mask]
     ended_in_window = (t_end >= warmup) & (t_end <= end)
-    summary = {
+    if workload is not None:
+        mine = arrays["workload"] == workload
+        in_window &= mine
+        ended_in_window &= mine
+    offered = int(in_window.sum())
+    counts = np.bincount(outcome[in_window].astype(np.int64), minlength=len(OUTCOME_NAMES))
+    ok_mask = in_window & (outcome == OK)
+    latency = t_end[ok_mask] - t_arr[ok_mask]
+    metrics = {
         "offered": float(offered),
-        "completed": float(completed),
+        "completed": float(offered - int(counts[INCOMPLETE])),
         "ok": float(counts[OK]),
         "errors": float(counts[ERROR]),
         "timeouts": float(counts[TIMEOUT]),
@@ -46,14 +65,12 @@ def summarize(arrays: dict[str, np.ndarray], warmup: float, end: float,
         "goodput": float((ended_in_window & (outcome == OK)).sum()) / span,
         "latency_mean": float(latency.mean()) if latency.size else float("nan"),
     }
-    for name, q in LATENCY_QUANTILES.items():
-        summary[name] = float(np.quantile(latency, q)) if latency.size else float("nan")
+    values = np.quantile(latency, list(LATENCY_QUANTILES.values())) if latency.size else None
+    for i, name in enumerate(LATENCY_QUANTILES):
+        metrics[name] = float(values[i]) if values is not None else float("nan")
     attempts = arrays["attempts"][in_window & (outcome != INCOMPLETE)]
-    summary["amplification"] = float(attempts.mean()) if attempts.size else float("nan")
-    for component, window in component_windows.items():
-        for metric, value in window.items():
-            summary[f"{metric}.{component}"] = float(value)
-    return summary
+    metrics["amplification"] = float(attempts.mean()) if attempts.size else float("nan")
+    return metrics
 
 
 TRAFFIC_QUANTILES = {"latency_p50": 0.5, "latency_p95": 0.95, "latency_p99": 0.99}

@@ -85,7 +85,7 @@ def _collect(scenario, variant, spec, system, seed, replication, interval, start
                             spec.duration)
     arrays = recorder.request_arrays()
     windows = {name: c.stats.window(now) for name, c in system.components.items()}
-    summary = summarize(arrays, spec.warmup, spec.duration, windows)
+    summary = summarize(arrays, spec.warmup, spec.duration, windows, names)
     summary["late_answers"] = float(sum(c.late_answers for c in system.clients))
     recorder.event(now, "end")
     return RunResult(

@@ -20,7 +20,6 @@ class Client:
                  draw_retry: Callable[[], list], backoff: Backoff | None,
                  on_complete: Callable[[Attempt], None] | None = None):
         self.env = ctx.env
-        self.recorder = ctx.recorder
         self._record_arrival = ctx.recorder.arrival
         self._record_finish = ctx.recorder.finish
         self._later = ctx.scheduler()
