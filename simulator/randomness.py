@@ -76,22 +76,14 @@ def sampler(dist_spec: Any, rng: np.random.Generator, batch: int = 4096) -> Call
 
     ``dist_spec`` is duck-typed on the contract's field names (``dist``, ``mean``, ...); a bare
     number means a constant. The generator should belong to this sampler alone (draws are taken
-    ``batch`` at a time).
+    ``batch`` at a time). The analytic mean of what it draws is the spec's own ``analytic_mean()``
+    (simulator.scenario.dists), the single source of truth for it.
     """
     if _is_number(dist_spec):
         return itertools.repeat(float(dist_spec)).__next__
     if dist_spec.dist == "constant":
         return itertools.repeat(float(dist_spec.value)).__next__
     return batched(_fill(dist_spec, rng), batch)
-
-
-def dist_mean(dist_spec: Any) -> float:
-    """Return the analytic mean (seconds) of ``dist_spec``, as sampled by :func:`sampler`."""
-    if _is_number(dist_spec):
-        return float(dist_spec)
-    if callable(getattr(dist_spec, "mean", None)):
-        return float(dist_spec.mean())
-    return _MEANS[dist_spec.dist](dist_spec)
 
 
 def key_sampler(keys_spec: Any, rng: np.random.Generator, batch: int = 4096) -> Callable[[], int]:
@@ -216,51 +208,3 @@ def _quantile_points(spec: Any) -> tuple[np.ndarray, np.ndarray]:
     if ps[0] != 0.0 or ps[-1] != 1.0 or np.any(np.diff(vs) < 0.0):
         raise ValueError("empirical quantiles need p=0 and p=1 and values non-decreasing in p")
     return ps, vs
-
-
-def _normal_mean(spec: Any) -> float:
-    """Mean of a normal truncated at 0: mean + std * phi(a) / (1 - Phi(a)), a = -mean/std."""
-    mean, std = float(spec.mean), float(spec.std)
-    if std == 0.0:
-        return mean
-    a = -mean / std
-    tail = 0.5 * math.erfc(a / math.sqrt(2.0))
-    return mean + std * math.exp(-a * a / 2.0) / math.sqrt(2.0 * math.pi) / tail
-
-
-def _pareto_mean(spec: Any) -> float:
-    """Mean of the bounded Pareto on [low, high] (the alpha = 1 case has a log)."""
-    low, high, alpha = float(spec.low), float(spec.high), float(spec.alpha)
-    if low == high:
-        return low
-    norm = 1.0 - (low / high) ** alpha
-    if abs(alpha - 1.0) < 1e-12:
-        return low * math.log(high / low) / norm
-    return alpha * low / (alpha - 1.0) * (1.0 - (low / high) ** (alpha - 1.0)) / norm
-
-
-def _empirical_mean(spec: Any) -> float:
-    """Mean of the samples, or the integral of the piecewise-linear quantile function."""
-    samples = getattr(spec, "samples", None)
-    if samples is not None:
-        return float(np.mean(np.asarray(samples, dtype=np.float64)))
-    ps, vs = _quantile_points(spec)
-    return float(np.sum(np.diff(ps) * (vs[1:] + vs[:-1]) / 2.0))
-
-
-def _lognormal_mean(spec: Any) -> float:
-    mu, sigma = lognormal_params(spec)
-    return math.exp(mu + sigma * sigma / 2.0)
-
-
-_MEANS: dict[str, Callable[[Any], float]] = {
-    "constant": lambda s: float(s.value),
-    "exponential": lambda s: float(s.mean),
-    "uniform": lambda s: (float(s.low) + float(s.high)) / 2.0,
-    "normal": _normal_mean,
-    "lognormal": _lognormal_mean,
-    "gamma": lambda s: float(s.mean),
-    "erlang": lambda s: float(s.mean),
-    "pareto": _pareto_mean,
-    "empirical": _empirical_mean,
-}

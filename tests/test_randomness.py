@@ -8,16 +8,17 @@ from types import SimpleNamespace as Spec
 
 import numpy as np
 import pytest
+from pydantic import TypeAdapter
 
 from simulator.randomness import (
     RandomStreams,
-    dist_mean,
     key_sampler,
     lognormal_params,
     sampler,
     stable_hash,
     zipf_cdf,
 )
+from simulator.scenario.dists import DistSpec, KeysSpec, LognormalDistSpec
 
 N_DRAWS = 200_000
 Z_TOL = 4.5  # tolerance in standard errors; every check below uses a fixed seed
@@ -29,20 +30,39 @@ def draws(spec, n=N_DRAWS, name="test"):
     return np.array([draw() for _ in range(n)])
 
 
-CONSTANT = Spec(dist="constant", value=0.02)
+_DISTS = TypeAdapter(DistSpec)
+_KEYS = TypeAdapter(KeysSpec)
+
+
+def dist(data):
+    """Build a real distribution spec through the scenario schema, as a scenario file would."""
+    return _DISTS.validate_python(data)
+
+
+def keys_spec(data):
+    """Build a real key-popularity spec through the scenario schema."""
+    return _KEYS.validate_python(data)
+
+
+CONSTANT = dist({"dist": "constant", "value": "20ms"})
 MEAN_CASES = {
-    "exponential": Spec(dist="exponential", mean=0.006),
-    "uniform": Spec(dist="uniform", low=0.01, high=0.05),
-    "normal": Spec(dist="normal", mean=0.010, std=0.003),
-    "normal_heavily_truncated": Spec(dist="normal", mean=0.001, std=0.004),
-    "lognormal_mean_p99": Spec(dist="lognormal", mean=0.015, p99=0.080),
-    "lognormal_median_sigma": Spec(dist="lognormal", median=0.010, sigma=0.7),
-    "gamma": Spec(dist="gamma", mean=0.02, shape=0.5),
-    "erlang": Spec(dist="erlang", mean=0.02, k=3),
-    "pareto": Spec(dist="pareto", low=0.001, high=1.0, alpha=1.5),
-    "pareto_alpha_1": Spec(dist="pareto", low=0.001, high=0.1, alpha=1.0),
-    "empirical_samples": Spec(dist="empirical", samples=[0.001, 0.002, 0.002, 0.010]),
-    "empirical_quantiles": Spec(dist="empirical", quantiles={0: 0.001, 0.5: 0.01, 0.9: 0.05, 1: 0.2}),
+    "exponential": dist({"dist": "exponential", "mean": "6ms"}),
+    "uniform": dist({"dist": "uniform", "low": "10ms", "high": "50ms"}),
+    "normal": dist({"dist": "normal", "mean": "10ms", "std": "3ms"}),
+    "normal_heavily_truncated": dist({"dist": "normal", "mean": "1ms", "std": "4ms"}),
+    "normal_half_normal": dist({"dist": "normal", "mean": 0, "std": "4ms"}),
+    "normal_zero_std": dist({"dist": "normal", "mean": "7ms", "std": 0}),
+    "lognormal_mean_p99": dist({"dist": "lognormal", "mean": "15ms", "p99": "80ms"}),
+    "lognormal_median_sigma": dist({"dist": "lognormal", "median": "10ms", "sigma": 0.7}),
+    "gamma": dist({"dist": "gamma", "mean": "20ms", "shape": 0.5}),
+    "erlang": dist({"dist": "erlang", "mean": "20ms", "k": 3}),
+    "pareto": dist({"dist": "pareto", "low": "1ms", "high": "1s", "alpha": 1.5}),
+    "pareto_alpha_below_1": dist({"dist": "pareto", "low": "1ms", "high": "50ms", "alpha": 0.8}),
+    "pareto_alpha_1": dist({"dist": "pareto", "low": "1ms", "high": "100ms", "alpha": 1}),
+    "empirical_samples": dist({"dist": "empirical", "samples": ["1ms", "2ms", "2ms", "10ms"]}),
+    "empirical_quantiles": dist(
+        {"dist": "empirical", "quantiles": {0: "1ms", 0.5: "10ms", 0.9: "50ms", 1: "200ms"}}
+    ),
 }
 
 
@@ -90,17 +110,21 @@ def test_sampler_call_is_c_level(spec):
 
 @pytest.mark.parametrize("case", list(MEAN_CASES))
 def test_sample_mean_matches_analytic_mean(case):
-    """The sample mean of 200k draws lies within 4.5 standard errors of dist_mean."""
+    """The sample mean of 200k sampler draws lies within 4.5 standard errors of spec.analytic_mean()."""
     spec = MEAN_CASES[case]
     x = draws(spec, name=case)
+    if np.all(x == x[0]):  # a degenerate law (std 0): every draw is the mean
+        assert x[0] == pytest.approx(spec.analytic_mean(), rel=1e-12)
+        return
     standard_error = x.std(ddof=1) / math.sqrt(x.size)
-    assert abs(x.mean() - dist_mean(spec)) <= Z_TOL * standard_error
+    assert abs(x.mean() - spec.analytic_mean()) <= Z_TOL * standard_error
 
 
 def test_constant_always_returns_its_value():
     """A constant draws exactly its value, and that is its mean."""
     assert set(draws(CONSTANT, 1000)) == {0.02}
-    assert dist_mean(CONSTANT) == 0.02
+    assert CONSTANT.analytic_mean() == 0.02
+    assert dist("20ms") == CONSTANT  # a bare duration is shorthand for a constant
 
 
 def test_lognormal_fitted_to_mean_and_p99_has_that_p99():
@@ -112,28 +136,31 @@ def test_lognormal_fitted_to_mean_and_p99_has_that_p99():
 
 
 def test_lognormal_with_unreachable_p99_is_rejected():
-    """No lognormal has p99 below its mean or above ~15x its mean."""
+    """No lognormal has p99 below its mean or above ~15x its mean: the schema and the sampler refuse it."""
     for p99 in (0.01, 0.015, 0.5):
+        with pytest.raises(ValueError, match="p99"):
+            dist({"dist": "lognormal", "mean": 0.015, "p99": p99})
+        unchecked = LognormalDistSpec.model_construct(mean=0.015, p99=p99)  # bypasses the schema's check
         with pytest.raises(ValueError, match="lognormal"):
-            sampler(Spec(dist="lognormal", mean=0.015, p99=p99), np.random.default_rng(0))
+            sampler(unchecked, np.random.default_rng(0))
 
 
 def test_normal_is_never_negative():
-    """Truncation at 0 resamples negatives, even when most raw draws are negative."""
-    x = draws(Spec(dist="normal", mean=-0.002, std=0.004), 100_000)
+    """Truncation at 0 resamples negatives, even when half the raw draws are negative."""
+    x = draws(dist({"dist": "normal", "mean": 0, "std": "4ms"}), 100_000)
     assert x.min() >= 0.0
 
 
 def test_pareto_stays_within_its_bounds():
     """Bounded Pareto draws lie in [low, high]."""
-    x = draws(Spec(dist="pareto", low=0.001, high=0.05, alpha=0.8))
+    x = draws(dist({"dist": "pareto", "low": "1ms", "high": "50ms", "alpha": 0.8}))
     assert x.min() >= 0.001 and x.max() <= 0.05
 
 
 def test_empirical_quantiles_reproduce_their_points():
     """Sample quantiles at the given p match the given values (tolerance from the local slope)."""
     quantiles = {0: 0.001, 0.5: 0.01, 0.9: 0.05, 0.99: 0.2, 1: 0.5}
-    x = draws(Spec(dist="empirical", quantiles=quantiles))
+    x = draws(dist({"dist": "empirical", "quantiles": quantiles}))
     assert x.min() >= 0.001 and x.max() <= 0.5
     ps, vs = list(quantiles), list(quantiles.values())
     for i in range(1, len(ps) - 1):
@@ -144,39 +171,46 @@ def test_empirical_quantiles_reproduce_their_points():
 
 def test_empirical_samples_are_chosen_uniformly():
     """Each listed sample is drawn equally often."""
-    x = draws(Spec(dist="empirical", samples=[1.0, 2.0, 3.0, 4.0]))
+    x = draws(dist({"dist": "empirical", "samples": [1.0, 2.0, 3.0, 4.0]}))
     counts = np.array([(x == v).sum() for v in (1.0, 2.0, 3.0, 4.0)])
     assert counts.sum() == x.size
     assert np.all(np.abs(counts / x.size - 0.25) <= Z_TOL * math.sqrt(0.25 * 0.75 / x.size))
 
 
 def test_bare_number_is_a_constant():
-    """A bare number of seconds samples and averages as a constant."""
+    """A bare number of seconds samples as a constant, and the schema reads it as one."""
     assert sampler(0.25, np.random.default_rng(0))() == 0.25
-    assert dist_mean(3) == 3.0
-
-
-def test_dist_mean_delegates_to_the_spec_when_it_has_a_mean_method():
-    """A spec with a mean() method is trusted; a plain `mean` field is not called."""
-    assert dist_mean(Spec(dist="custom", mean=lambda: 0.042)) == 0.042
-    assert dist_mean(Spec(dist="exponential", mean=0.006)) == 0.006
+    assert dist(3).analytic_mean() == 3.0
 
 
 def test_truncated_normal_mean_accounts_for_the_truncation():
     """With mean 0, the truncated normal is half-normal: mean std * sqrt(2/pi)."""
-    assert dist_mean(Spec(dist="normal", mean=0.0, std=1.0)) == pytest.approx(math.sqrt(2 / math.pi))
+    spec = dist({"dist": "normal", "mean": 0, "std": 1})
+    assert spec.analytic_mean() == pytest.approx(math.sqrt(2 / math.pi), rel=1e-12)
+
+
+def test_bounded_pareto_mean_is_continuous_at_alpha_1():
+    """The alpha = 1 branch (a log) agrees with the general formula just either side of 1."""
+    def mean(alpha):
+        return dist({"dist": "pareto", "low": "1ms", "high": "100ms", "alpha": alpha}).analytic_mean()
+
+    assert mean(1.0) == pytest.approx(mean(1.0 + 1e-6), rel=1e-5)
+    assert mean(1.0) == pytest.approx(mean(1.0 - 1e-6), rel=1e-5)
 
 
 def test_unknown_distribution_is_rejected():
-    """An unknown `dist` is a bug in the caller, not a silent default."""
+    """An unknown `dist` is refused by the schema, and by the sampler if a stand-in slips past it."""
+    with pytest.raises(ValueError, match="weibull"):
+        dist({"dist": "weibull", "mean": "6ms"})
     with pytest.raises(ValueError, match="unknown distribution"):
-        sampler(Spec(dist="weibull"), np.random.default_rng(0))
+        sampler(Spec(dist="weibull"), np.random.default_rng(0))  # no real spec can carry this tag
 
 
 def test_zipf_key_frequencies_match_normalised_weights():
     """Top zipf keys appear with frequency (k+1)^-alpha / H within 4.5 standard errors."""
     catalog, alpha, n = 1000, 0.9, 300_000
-    draw = key_sampler(Spec(dist="zipf", alpha=alpha, catalog=catalog), RandomStreams(3).generator("keys"))
+    spec = keys_spec({"dist": "zipf", "alpha": alpha, "catalog": catalog})
+    draw = key_sampler(spec, RandomStreams(3).generator("keys"))
     keys = np.array([draw() for _ in range(n)])
     assert keys.min() >= 0 and keys.max() < catalog
     weights = np.arange(1, catalog + 1, dtype=float) ** -alpha
@@ -189,7 +223,7 @@ def test_zipf_key_frequencies_match_normalised_weights():
 def test_uniform_keys_cover_the_catalog_evenly():
     """Uniform keys are ints in [0, catalog) with mean (catalog - 1) / 2."""
     catalog, n = 50, 200_000
-    draw = key_sampler(Spec(dist="uniform", catalog=catalog), np.random.default_rng(5))
+    draw = key_sampler(keys_spec({"dist": "uniform", "catalog": catalog}), np.random.default_rng(5))
     keys = np.array([draw() for _ in range(n)])
     assert type(draw()) is int
     assert keys.min() == 0 and keys.max() == catalog - 1
@@ -207,5 +241,5 @@ def test_zipf_cdf_ends_at_exactly_one_and_is_read_only():
 
 def test_single_key_catalog_always_gives_key_zero():
     """A one-key catalog has nothing to choose."""
-    draw = key_sampler(Spec(dist="zipf", alpha=1.0, catalog=1), np.random.default_rng(0))
+    draw = key_sampler(keys_spec({"dist": "zipf", "alpha": 1.0, "catalog": 1}), np.random.default_rng(0))
     assert {draw() for _ in range(10_000)} == {0}
