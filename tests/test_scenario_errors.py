@@ -1,11 +1,12 @@
 """Every way a scenario can be wrong gives a problem naming the file, the key path and the expectation."""
 
 import copy
+import re
 
 import pytest
 import yaml
 
-from simulator.scenario import ScenarioError, apply_overrides, load_scenario
+from simulator.scenario import ScenarioError, apply_overrides, load_scenario, scenario_from_dict
 
 BASE = {
     "name": "three-tier",
@@ -39,7 +40,8 @@ def problems(tmp_path):
         path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
         with pytest.raises(ScenarioError) as info:
             load_scenario(path)
-        return [line.removeprefix(f"{path}: ") for line in str(info.value).splitlines()]
+        prefix = re.compile(rf"^{re.escape(str(path))}(:\d+)?: ")
+        return [prefix.sub("", line) for line in str(info.value).splitlines()]
 
     return load
 
@@ -52,12 +54,13 @@ def test_base_scenario_is_valid(tmp_path):
 
 
 def test_problem_line_names_file_and_path(tmp_path):
-    """Each line reads FILE: KEY.PATH: message."""
+    """Each line reads FILE:LINE: KEY.PATH: message."""
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(apply_overrides(BASE, {"components.api.service_time.mean": "fast"})[0]))
+    line = path.read_text().splitlines().index("    mean: fast") + 1
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
-    assert str(info.value) == (f"{path}: components[2].service_time.mean: expected a duration such as "
+    assert str(info.value) == (f"{path}:{line}: components[2].service_time.mean: expected a duration such as "
                                "'250us', '20ms', '2s', '5m', '1h'; got 'fast'")
 
 
@@ -445,3 +448,80 @@ def test_duplicate_key_is_an_error(tmp_path):
         load_scenario(str(path))
     message = str(info.value)
     assert "dup.yaml" in message and "duplicate key 'duration'" in message and "line 3" in message
+
+
+SMALL = """\
+name: small
+duration: 1m
+workload:
+  - {name: jobs, entry: server, arrivals: {pattern: poisson, rate: 8/s}}
+components:
+  - kind: service
+    name: server
+    replicas: 2
+    service_time: 10ms
+"""
+
+
+def load_problems(tmp_path, text, **kwargs):
+    """Write ``text`` to small.yaml and return (its path, the problems loading it raises)."""
+    path = tmp_path / "small.yaml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path, **kwargs)
+    return path, info.value.problems
+
+
+def test_unknown_key_names_its_line(tmp_path):
+    """An unknown key is reported at the line that has it."""
+    text = SMALL.replace("    replicas: 2\n", "    replicas: 2\n    workerz: 3\n")
+    path, [problem] = load_problems(tmp_path, text)
+    assert problem.line == 9
+    assert str(problem).startswith(f"{path}:9: components[0].workerz: unknown key 'workerz'")
+
+
+def test_bad_value_in_flow_mapping_names_its_line(tmp_path):
+    """A value inside a {...} mapping is reported at the line of that mapping."""
+    path, [problem] = load_problems(tmp_path, SMALL.replace("rate: 8/s", "rate: lots"))
+    assert str(problem).startswith(f"{path}:4: workload[0].arrivals.rate: expected a rate")
+
+
+def test_missing_key_names_the_mapping_line(tmp_path):
+    """A missing key is reported at the line of the mapping that lacks it."""
+    path, [problem] = load_problems(tmp_path, SMALL.replace("    service_time: 10ms\n", ""))
+    assert str(problem).startswith(f"{path}:6: components[0]: missing required key 'service_time'")
+
+
+def test_dict_scenario_has_no_line():
+    """Data that never was a file keeps the FILE: KEY.PATH: message form."""
+    data = apply_overrides(BASE, {"components.app.replicas": 0})[0]
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(data, source="s.yaml")
+    [problem] = info.value.problems
+    assert problem.line is None
+    assert str(problem) == "s.yaml: components[1].replicas: must be at least 1; got 0"
+
+
+def test_set_value_has_no_line(tmp_path):
+    """A problem with a value from --set does not point at the file's (different) value."""
+    path, [problem] = load_problems(tmp_path, SMALL, overrides=["components.server.replicas=0"])
+    assert str(problem) == f"{path}: components[0].replicas: must be at least 1; got 0"
+
+
+def test_variant_problem_names_override_line(tmp_path):
+    """A variant problem is reported at the line of the override that causes it."""
+    text = SMALL + ("variants:\n  big:\n    workload.jobs.arrivals.rate: 1/s\n"
+                    "    components.server.replicas: 0\n")
+    path, [problem] = load_problems(tmp_path, text)
+    assert str(problem) == f"{path}:13: variants.big.components.server.replicas: must be at least 1; got 0"
+
+
+def test_variant_problem_lines_inside_and_outside_overrides(tmp_path):
+    """A variant problem is found inside its override; a path the variant does not write gets no line."""
+    text = SMALL + ("variants:\n  calls:\n    components.server.calls: [server]\n"
+                    "  odd:\n    components.server: 3\n")
+    path, problems = load_problems(tmp_path, text)
+    assert [str(problem) for problem in problems] == [
+        f"{path}:12: variants.calls.components.server.calls[0]: call graph has a cycle: server -> server",
+        f"{path}: variants.odd.components[0]: expected a mapping; got 3",
+    ]

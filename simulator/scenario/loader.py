@@ -11,6 +11,7 @@ overrides, so the command line wins over a variant that sets the same key.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from pydantic import ValidationError
 
 from simulator.scenario.catalog import builtin_scenarios, find_builtin
 from simulator.scenario.csvprofile import read_profile_csv
+from simulator.scenario.locations import Keys, YamlLines
 from simulator.scenario.messages import validation_problems
 from simulator.scenario.overrides import apply_overrides, parse_set_option
 from simulator.scenario.problems import Problem, ScenarioError, join_path, key_path, suggest
@@ -80,17 +82,26 @@ def load_scenario(path_or_builtin_name: str | Path, overrides: Sequence[Override
     """Read, validate and return a scenario file, or a built-in scenario by name.
 
     Raises:
-        ScenarioError: Every problem found, each naming the file, the key path and the expectation.
+        ScenarioError: Every problem found, each naming the file, the line and key path where the
+            file has it, and the expectation.
     """
     path = locate_scenario(path_or_builtin_name)
     source = _display(path, path_or_builtin_name)
-    data = read_yaml(path, source)
-    return scenario_from_dict(data, source=source, base_dir=path.parent, overrides=overrides)
+    data, lines = _read_yaml_lines(path, source)
+    return _scenario(data, source, path.parent, overrides, lines)
 
 
 def scenario_from_dict(data: Any, *, source: str = "<dict>", base_dir: Path | None = None,
                        overrides: Sequence[Override] = ()) -> Scenario:
-    """Validate already-parsed scenario data (and all its variants) into a ``Scenario``."""
+    """Validate already-parsed scenario data (and all its variants) into a ``Scenario``.
+
+    There is no file to point into, so problems name the key path but no line.
+    """
+    return _scenario(data, source, base_dir, overrides, None)
+
+
+def _scenario(data: Any, source: str, base_dir: Path | None, overrides: Sequence[Override],
+              lines: YamlLines | None) -> Scenario:
     base_dir = Path.cwd() if base_dir is None else Path(base_dir)
     if not isinstance(data, Mapping):
         raise ScenarioError([Problem(source, "", "expected a mapping with name, duration, workload and "
@@ -103,7 +114,7 @@ def scenario_from_dict(data: Any, *, source: str = "<dict>", base_dir: Path | No
     for name in _variants(raw):
         problems += _check_variant(raw, name, pairs, source, base_dir, paths_only=spec is None)[1]
     if spec is None or problems:
-        raise ScenarioError(problems)
+        raise ScenarioError(_with_lines(problems, lines, data, raw))
     return Scenario(source, base_dir, raw, spec, list(_variants(raw)) or [BASE], pairs)
 
 
@@ -141,18 +152,63 @@ class _StrictSafeLoader(yaml.SafeLoader):
 def read_yaml(path: Path, source: str) -> Any:
     """Parse a YAML file safely (no object construction); syntax errors and duplicate keys become a
     problem with line and column."""
+    return _read_yaml_lines(path, source)[0]
+
+
+def _read_yaml_lines(path: Path, source: str) -> tuple[Any, YamlLines]:
+    """``read_yaml``, plus where each key and list entry is written in the file."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ScenarioError([Problem(source, "", f"cannot read the file: {error}")]) from None
-    try:
-        data = yaml.load(text, Loader=_StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
+    loader = _StrictSafeLoader(text)
+    try:  # what yaml.load does, keeping the composed node for its line numbers
+        node = loader.get_single_node()
+        data = None if node is None else loader.construct_document(node)
+        lines = None if node is None else YamlLines.from_node(node, loader)
     except yaml.YAMLError as error:
         raise ScenarioError([Problem(source, "", _yaml_message(error))]) from None
-    if data is None:
+    finally:
+        loader.dispose()
+    if data is None or lines is None:
         raise ScenarioError([Problem(source, "", "the file is empty; expected a mapping with name, duration, "
                                                  "workload and components")])
+    return data, lines
+
+
+def _with_lines(problems: list[Problem], lines: YamlLines | None, data: Any, raw: Any) -> list[Problem]:
+    """The problems, each with the line of its key path when the file has that path."""
+    if lines is None:
+        return problems
+    return [dataclasses.replace(problem, line=_line(problem.path, lines, data, raw)) for problem in problems]
+
+
+def _line(path: str, lines: YamlLines, data: Any, raw: Any) -> int | None:
+    """The line of ``path``, else of its nearest ancestor in the file; ``None`` when neither says it.
+
+    A variant problem outside that variant's overrides, or a place whose value came from ``--set``
+    rather than the file, gets no line: pointing into the file there would mislead.
+    """
+    if path.startswith("--set"):
+        return None
+    line, keys, whole = lines.locate(path)
+    if line is None or (not whole and keys[0] == "variants" and len(keys) <= 2):
+        return None
+    return line if _at(data, keys) == _at(raw, keys) else None
+
+
+def _at(data: Any, keys: Keys) -> Any:
+    for key in keys:
+        if isinstance(data, Mapping) and key in data:
+            data = data[key]
+        elif isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data):
+            data = data[key]
+        else:
+            return _ABSENT
     return data
+
+
+_ABSENT = object()
 
 
 def _yaml_message(error: yaml.YAMLError) -> str:

@@ -2,7 +2,8 @@
 
 Every check (YAML syntax, schema, references, overrides, CSV profiles) produces ``Problem``
 values; the loader collects them all and raises one ``ScenarioError``, whose text is one line
-per problem: ``scenarios/x.yaml: components[2].service_time.mean: expected a duration ...``.
+per problem: ``scenarios/x.yaml:14: components[2].service_time.mean: expected a duration ...``.
+The line is left out when the key path is not written in a file (dict input, ``--set`` values).
 """
 
 from __future__ import annotations
@@ -21,14 +22,17 @@ class Problem:
         file: The scenario file (or ``<dict>``, ``<command line>``).
         path: Key path inside it, e.g. ``components[2].service_time.mean``; empty for the whole file.
         message: What was expected, and what was found.
+        line: The 1-based line of the key path in the file, when it is written there.
     """
 
     file: str
     path: str
     message: str
+    line: int | None = None
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.path}: {self.message}" if self.path else f"{self.file}: {self.message}"
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 
 class ScenarioError(Exception):
