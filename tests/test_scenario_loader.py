@@ -29,17 +29,9 @@ from simulator.scenario.schema import (
     WorkloadSpec,
     ZipfKeysSpec,
 )
+from tests.theory import MMC_CONTRACT  # noqa: E402
 
-MMC = """\
-name: mmc
-duration: 20000s
-warmup: 1000s
-seed: 1
-workload:
-  - {name: jobs, entry: server, arrivals: {pattern: poisson, rate: 8/s}}
-components:
-  - {kind: service, name: server, replicas: 1, workers: 10, service_time: {dist: exponential, mean: 1s}}
-"""
+MMC = MMC_CONTRACT
 
 
 def minimal(**component):

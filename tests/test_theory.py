@@ -10,18 +10,7 @@ import numpy as np
 import pytest
 
 from simulator import run
-from tests.theory import batch_means, md1_response_time, mmc_response_time, mmck_blocking
-
-MMC_CONTRACT = """
-name: mmc
-duration: 20000s
-warmup: 1000s
-seed: 1
-workload:
-  - {name: jobs, entry: server, arrivals: {pattern: poisson, rate: 8/s}}
-components:
-  - {kind: service, name: server, replicas: 1, workers: 10, service_time: {dist: exponential, mean: 1s}}
-"""
+from tests.theory import MMC_CONTRACT, batch_means, md1_response_time, mmc_response_time, mmck_blocking
 
 
 def single_queue(rate: str, workers: int, service_time: dict, duration: str = "20000s",

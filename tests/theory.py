@@ -6,6 +6,18 @@ import math
 
 import numpy as np
 
+# The issue's contract file: it must load and run unchanged, and match Erlang C.
+MMC_CONTRACT = """
+name: mmc
+duration: 20000s
+warmup: 1000s
+seed: 1
+workload:
+  - {name: jobs, entry: server, arrivals: {pattern: poisson, rate: 8/s}}
+components:
+  - {kind: service, name: server, replicas: 1, workers: 10, service_time: {dist: exponential, mean: 1s}}
+"""
+
 
 def erlang_c(lam: float, mu: float, c: int) -> float:
     """P(an arrival waits) in M/M/c (Erlang C)."""
