@@ -19,8 +19,11 @@ def summarize(arrays: dict[str, np.ndarray], warmup: float, end: float,
               workload_names: list[str] | None = None) -> dict[str, float]:
     """The run's summary: requests arriving in [warmup, end) and components over the same window.
 
-    Requests still in flight at the end count as offered but not ok (``incomplete``), so an
-    overloaded system cannot look healthy by never answering. With several workloads, each also
+    The run goes on after ``end`` until these requests have ended (the drain); those still in
+    flight after it count as offered but not ok (``incomplete``), so an overloaded system cannot
+    look healthy by never answering. ``throughput`` counts what the system served (ok or error
+    after doing the work) per second of the window, ``goodput`` the successes alone: rejected,
+    unavailable and timed-out requests were not served. With several workloads, each also
     gets ``<metric>.<workload>`` request metrics (the totals mix very different traffic).
     """
     summary = request_metrics(arrays, warmup, end, None)
@@ -61,7 +64,7 @@ def request_metrics(arrays: dict[str, np.ndarray], warmup: float, end: float,
         "incomplete": float(counts[INCOMPLETE]),
         "availability": float(counts[OK]) / offered if offered else float("nan"),
         "offered_rate": offered / span,
-        "throughput": float(ended_in_window.sum()) / span,
+        "throughput": float((ended_in_window & ((outcome == OK) | (outcome == ERROR))).sum()) / span,
         "goodput": float((ended_in_window & (outcome == OK)).sum()) / span,
         "latency_mean": float(latency.mean()) if latency.size else float("nan"),
     }
@@ -96,7 +99,8 @@ def traffic_frame(completions: dict[str, np.ndarray], t_arrival: np.ndarray, wor
     counts = np.zeros((n_w, n_bins, len(OUTCOME_NAMES)))
     quantiles = np.full((n_w, n_bins, len(TRAFFIC_QUANTILES)), np.nan)
     bounds = np.searchsorted(completions["t_end"], edges, side="left")
-    bounds[-1] = len(completions["t_end"])  # completions at exactly `end` belong to the last interval
+    # Completions at exactly `end` belong to the last interval; later ones (the drain) to none.
+    bounds[-1] = np.searchsorted(completions["t_end"], end, side="right")
     for b0 in range(0, n_bins, _BINS_PER_CHUNK):
         b1 = min(b0 + _BINS_PER_CHUNK, n_bins)
         window = slice(bounds[b0], bounds[b1])
@@ -152,7 +156,7 @@ def grouped_quantiles(values: np.ndarray, keys: np.ndarray, n_groups: int, qs: l
 
 def _workload_frame(name, edges, widths, offered, counts, quantiles) -> pd.DataFrame:
     frame = pd.DataFrame({"t": edges[:-1], "workload": name, "offered": offered / widths})
-    frame["throughput"] = counts[:, :INCOMPLETE].sum(axis=1) / widths
+    frame["throughput"] = (counts[:, OK] + counts[:, ERROR]) / widths  # served: the work was done
     for code, label in ((OK, "ok"), (ERROR, "error"), (TIMEOUT, "timeout"),
                         (REJECTED, "rejected"), (UNAVAILABLE, "unavailable")):
         frame[label] = counts[:, code] / widths

@@ -50,7 +50,8 @@ def build(spec, *, seed: int, replication: int, base_dir: Path) -> System:
     env = simpy.Environment()
     streams = RandomStreams(seed, replication)
     recorder = Recorder([w.name for w in spec.workload])
-    ctx = SimContext(env, streams, recorder, warmup=spec.warmup, end=spec.duration)
+    ctx = SimContext(env, streams, recorder, warmup=spec.warmup, end=spec.duration,
+                     stop=spec.duration + spec.effective_drain)
     plan = WorkPlan(streams)
     components = {c.name: COMPONENT_CLASSES[c.kind](ctx, c, plan) for c in spec.components}
     for component in components.values():

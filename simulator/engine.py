@@ -24,7 +24,8 @@ class SimContext:
     streams: RandomStreams
     recorder: Recorder
     warmup: float = 0.0
-    end: float = 0.0
+    end: float = 0.0  # end of the measurement window (the scenario's duration)
+    stop: float = 0.0  # hard end of the run: ``end`` plus the drain; traffic keeps coming until then
     _timeout: Callable = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -36,6 +36,8 @@ class Recorder:
         self._metrics: dict[str, int] = {}
         self._events: list[tuple[float, str, str, str]] = []
         self._arrays: dict[str, np.ndarray] | None = None
+        self._scanned = 0  # completions already counted by unfinished_before()
+        self._finished_before = 0
 
     # --- requests -------------------------------------------------------------------------
     def arrival(self, now: float, workload_index: int) -> int:
@@ -51,6 +53,20 @@ class Recorder:
         self.t_end.append(now)
         self.outcome.append(outcome)
         self.attempts.append(attempts)
+
+    def unfinished_before(self, n: int) -> int:
+        """How many of the requests with id < ``n`` have not finished yet.
+
+        Incremental (each completion is looked at once), so the drain after the measurement window
+        can ask it repeatedly at no growing cost.
+        """
+        done = len(self.done_id)
+        if done > self._scanned:
+            fresh = np.frombuffer(self.done_id, dtype=np.uint32)[self._scanned:done]
+            self._finished_before += int(np.count_nonzero(fresh < n))
+            del fresh  # release the buffer view so the array can grow again
+            self._scanned = done
+        return n - self._finished_before
 
     # --- gauges and events ------------------------------------------------------------------
     def gauge(self, now: float, component: str, values: dict[str, float]) -> None:

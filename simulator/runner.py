@@ -53,7 +53,9 @@ def run(scenario, variant: str | None = None, *, seed: int | None = None, replic
     interval = spec.effective_sample_interval
     start(system, interval)
     _advance(system.ctx.env, spec.duration, progress)
-    return _collect(scenario, variant, spec, system, seed, replication, interval, started)
+    windows = {name: c.stats.window(spec.duration) for name, c in system.components.items()}
+    _drain(system.ctx, spec.effective_sample_interval)
+    return _collect(scenario, variant, spec, system, windows, seed, replication, interval, started)
 
 
 def _with_duration(scenario, spec, duration: float):
@@ -73,7 +75,22 @@ def _advance(env, end: float, progress) -> None:
         progress(env.now, end)
 
 
-def _collect(scenario, variant, spec, system, seed, replication, interval, started) -> RunResult:
+def _drain(ctx, step: float) -> None:
+    """Keep the system running (traffic included) until every request that arrived before the end
+    of the measurement window has ended, or the drain limit ``ctx.stop`` has passed.
+
+    Without this, requests in flight at the end would count as failures and a healthy run would
+    report less than 100% availability; with it, only requests that are really stuck (or waiting
+    on clients without a timeout) end as ``incomplete``.
+    """
+    env, recorder = ctx.env, ctx.recorder
+    measured = len(recorder.t_arrival)  # ids are given in arrival order: these arrived before `end`
+    step = min(step, 1.0)
+    while env.now < ctx.stop and recorder.unfinished_before(measured) > 0:
+        env.run(until=min(env.now + step, ctx.stop))
+
+
+def _collect(scenario, variant, spec, system, windows, seed, replication, interval, started) -> RunResult:
     ctx = system.ctx
     now = ctx.env.now
     names = [w.name for w in spec.workload]
@@ -84,10 +101,11 @@ def _collect(scenario, variant, spec, system, seed, replication, interval, start
     traffic = traffic_frame(recorder.completion_arrays(), t_arrival, workload, names, interval,
                             spec.duration)
     arrays = recorder.request_arrays()
-    windows = {name: c.stats.window(now) for name, c in system.components.items()}
     summary = summarize(arrays, spec.warmup, spec.duration, windows, names)
     summary["late_answers"] = float(sum(c.late_answers for c in system.clients))
-    recorder.event(now, "end")
+    recorder.event(spec.duration, "end")
+    if now > spec.duration:
+        recorder.event(now, "drain_end")
     return RunResult(
         scenario=spec.name,
         variant=variant or "base",  # no variant: the file as written, without overrides

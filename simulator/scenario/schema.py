@@ -65,6 +65,29 @@ __all__ = [
 ]
 
 
+DEFAULT_DRAIN = 60.0
+"""Seconds of drain when a client waits forever (no timeout): long enough for a healthy system."""
+
+
+def client_patience(client: ClientSpec) -> float:
+    """The longest a client can spend on one request: every attempt times out and every backoff
+    is at its nominal maximum (jitter only shortens it); DEFAULT_DRAIN without a timeout."""
+    if client.timeout is None:
+        return DEFAULT_DRAIN
+    retry = client.retry
+    attempts = retry.max_attempts if retry else 1
+    waits = 0.0
+    for k in range(1, attempts):
+        if retry.jitter == "decorrelated":  # U(base, 3 x previous) with previous <= base x 3^(k-1)
+            longest = retry.base * 3.0 ** k
+        elif retry.backoff == "constant":
+            longest = retry.base
+        else:
+            longest = retry.base * 2.0 ** (k - 1)
+        waits += longest if retry.cap is None else min(retry.cap, longest)
+    return attempts * client.timeout + waits
+
+
 def _empty_variant(value: Any) -> Any:
     """``variants: {baseline: }`` (YAML null) means a variant with no overrides."""
     if isinstance(value, dict):
@@ -89,6 +112,10 @@ class ScenarioSpec(SpecModel):
     """Base seed; replication r of every variant uses the same random streams."""
     replications: PositiveInt = 1
     """Independent runs per variant."""
+    drain: Duration | None = None
+    """After ``duration``, how long the system keeps running (traffic included) so that requests
+    that arrived before it can finish, seconds (none: derived from the clients' timeouts and
+    retries, or 60s without timeouts). Requests still open after it count as ``incomplete``."""
     sample_interval: PositiveDuration | None = None
     """Time between time-series samples, seconds (none: max(1s, duration / 2000))."""
     workload: Annotated[list[WorkloadSpec], Field(min_length=1, max_length=100)]
@@ -125,6 +152,14 @@ class ScenarioSpec(SpecModel):
         except KeyError:
             known = ", ".join(self.components_by_name)
             raise KeyError(f"no component named {name!r}; known: {known}") from None
+
+    @property
+    def effective_drain(self) -> float:
+        """Seconds to keep running after ``duration``: ``drain``, else the longest time a client can
+        still be waiting for a request that arrived just before the end (see :func:`client_patience`)."""
+        if self.drain is not None:
+            return self.drain
+        return max(client_patience(w.client) for w in self.workload)
 
     @property
     def effective_sample_interval(self) -> float:

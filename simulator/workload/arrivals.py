@@ -26,7 +26,7 @@ class OpenLoopSource:
         # Unit-rate increments of the cumulative rate: Exp(1) for Poisson, exactly 1 otherwise.
         self._unit = sampler(_UNIT_EXP, rng) if poisson else itertools.repeat(1.0).__next__
         self._timeout = ctx.env.timeout
-        self._end = ctx.end
+        self._end = ctx.stop  # traffic continues through the drain: the system is not emptied
         self._constant_rate = rate_function.rates[0] if len(rate_function.times) == 1 else None
         self._arrive_cb = self._arrive if self._constant_rate is None else self._arrive_steady
 
