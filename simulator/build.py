@@ -1,13 +1,15 @@
-"""From a validated scenario spec to a live, wired, started system (construct → wire → start).
+"""From a validated scenario spec to a live, wired, started system.
 
-Nothing starts as a side effect of construction: components are built in file order (which fixes
-the work-slot layout), then wired to each other by name, then sources and samplers are started.
+The steps, in order: *construct* components in file order (which fixes the work-slot layout);
+*track* the ones a fault can touch (they switch to their fault-capable path; the others keep the
+plain hot path); *wire* them to each other by name (call edges); *wrap* components and call edges
+(gates, partitions, later breakers and limiters); build the workloads; then *start* sources,
+samplers and fault injectors. Nothing starts as a side effect of construction.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import simpy
 
@@ -18,8 +20,10 @@ from simulator.components.external import External
 from simulator.components.load_balancer import LoadBalancer
 from simulator.components.service import Service
 from simulator.engine import SimContext
+from simulator.faults import plan_faults
 from simulator.randomness import RandomStreams, sampler
 from simulator.recorder import Recorder
+from simulator.scenario.references import callees
 from simulator.work import WorkPlan
 from simulator.workload.arrivals import ClosedLoopSource, OpenLoopSource
 from simulator.workload.backoff import Backoff
@@ -33,6 +37,7 @@ COMPONENT_CLASSES = {
     "cache": Cache,
     "external": External,
 }
+"""The one registry of component kinds; their call edges are listed by scenario.references.callees."""
 
 
 @dataclass
@@ -43,9 +48,10 @@ class System:
     components: dict[str, object]
     clients: list[Client] = field(default_factory=list)
     sources: list[object] = field(default_factory=list)
+    injectors: list[object] = field(default_factory=list)
 
 
-def build(spec, *, seed: int, replication: int, base_dir: Path) -> System:
+def build(spec, *, seed: int, replication: int) -> System:
     """Construct and wire the system for ``spec``; call :func:`start` to set it going."""
     env = simpy.Environment()
     streams = RandomStreams(seed, replication)
@@ -54,31 +60,37 @@ def build(spec, *, seed: int, replication: int, base_dir: Path) -> System:
                      stop=spec.duration + spec.effective_drain)
     plan = WorkPlan(streams)
     components = {c.name: COMPONENT_CLASSES[c.kind](ctx, c, plan) for c in spec.components}
+    injectors = plan_faults(ctx, spec, components)
+    for injector in injectors:
+        injector.prepare(components)  # track the targets, put gates in front of them
     for component in components.values():
         component.wire(components)
-    system = System(ctx, components)
+    system = System(ctx, components, injectors=injectors)
+    for injector in injectors:
+        injector.wrap(system)
     for index, workload in enumerate(spec.workload):
-        client, source = _workload(ctx, plan, components, workload, index, spec, base_dir)
+        client, source = _workload(ctx, plan, spec, components, workload, index)
         system.clients.append(client)
         system.sources.append(source)
     return system
 
 
-def reachable(components: dict, entry: str) -> list[str]:
+def reachable(spec, entry: str) -> list[str]:
     """Names of every component a request entering at ``entry`` can visit (entry first)."""
+    by_name = spec.components_by_name
     seen, stack = [], [entry]
     while stack:
         name = stack.pop()
         if name not in seen:
             seen.append(name)
-            stack.extend(components[name].dependencies())
+            stack.extend(callees(by_name[name]))
     return seen
 
 
-def _workload(ctx, plan, components, workload, index, spec, base_dir):
+def _workload(ctx, plan, spec, components, workload, index):
     name = workload.name
     streams = ctx.streams
-    reach = reachable(components, workload.entry)
+    reach = reachable(spec, workload.entry)
     retry = workload.client.retry
     backoff = Backoff(retry, sampler(UNIFORM01, streams.generator(f"workload.{name}.client.retry_jitter"))) \
         if retry else None
@@ -89,7 +101,7 @@ def _workload(ctx, plan, components, workload, index, spec, base_dir):
         source = ClosedLoopSource(ctx, client, arrivals.users, arrivals.think_time,
                                   streams.generator(f"workload.{name}.think"))
     else:
-        rate = RateFunction(knots_for(workload.profile, arrivals.rate, spec.duration, base_dir))
+        rate = RateFunction(knots_for(workload.profile, arrivals.rate, spec.duration))
         source = OpenLoopSource(ctx, client, rate, arrivals.pattern == "poisson",
                                 streams.generator(f"workload.{name}.arrivals"))
     return client, source
@@ -100,6 +112,8 @@ def start(system: System, sample_interval: float) -> None:
     ctx = system.ctx
     for source in system.sources:
         source.start()
+    for injector in system.injectors:
+        injector.start(system)
     _GaugeSampler(ctx, system.components, sample_interval).start()
     ctx.later(ctx.warmup, _mark_warmup(system))
 

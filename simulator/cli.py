@@ -15,19 +15,49 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from typer.core import TyperCommand, TyperGroup
 
 from simulator.console import scenario_table, sim_progress, summary_table
 
-app = typer.Typer(name="cascade", no_args_is_help=True, add_completion=False,
-                  pretty_exceptions_enable=False,
-                  help="Simulate failure scenarios of distributed systems and compare defences.")
+
+class _FlagsTakeNoValue:
+    """Help that shows no value type on flags: ``--json <bool>`` reads as if the flag took a value."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        """The command's parameters, flags (``--help`` included) with an empty type column."""
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "is_flag", False):
+                param.metavar = ""
+        return params
+
+
+class _Command(_FlagsTakeNoValue, TyperCommand):
+    """A command whose help lists flags without a value type."""
+
+
+class _Group(_FlagsTakeNoValue, TyperGroup):
+    """The top-level group, whose ``--help`` is a flag too."""
+
+
+class _App(typer.Typer):
+    """A Typer app whose every command (those added later included) gets the flag-friendly help."""
+
+    def command(self, *args: Any, cls: type[TyperCommand] | None = None, **kwargs: Any) -> Any:
+        """``Typer.command`` with ``_Command`` as the default class."""
+        return super().command(*args, cls=cls or _Command, **kwargs)
+
+
+app = _App(name="cascade", cls=_Group, no_args_is_help=True, add_completion=False,
+           pretty_exceptions_enable=False,
+           help="Simulate failure scenarios of distributed systems and compare defences.")
 
 
 class InputError(Exception):
@@ -44,16 +74,38 @@ def _parse_duration(value: str) -> float:
         raise typer.BadParameter(str(error)) from None
 
 
+def _at_least(minimum: int) -> Callable[[str], int]:
+    """Typer parser for a whole-number option, with the rule and the words of the scenario files."""
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise typer.BadParameter(f"expected a whole number; got {value!r}") from None
+        if number < minimum:
+            raise typer.BadParameter(f"must be at least {minimum}; got {number}")
+        return number
+
+    return parse
+
+
 @app.command()
 def run(
-    file: Annotated[str, typer.Argument(help="Scenario file, or the name of a built-in scenario.")],
-    variant: Annotated[str | None, typer.Option(help="Run only this variant (default: every one).")] = None,
-    seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
+    file: Annotated[str, typer.Argument(metavar="FILE",
+                                        help="Scenario file, or the name of a built-in scenario.")],
+    variant: Annotated[str | None, typer.Option(metavar="NAME",
+                                                help="Run only this variant (default: every one).")] = None,
+    seed: Annotated[int | None, typer.Option(parser=_at_least(0), metavar="INT",
+                                             help="Override the scenario's seed (>= 0).")] = None,
     duration: Annotated[float | None, typer.Option(parser=_parse_duration, metavar="DURATION",
                                                    help="Override the simulated duration, e.g. 10m.")] = None,
     overrides: Annotated[list[str] | None, typer.Option(
         "--set", metavar="PATH=VALUE", help="Override a scenario value (repeatable).")] = None,
-    out: Annotated[Path, typer.Option(help="Root directory for run outputs.")] = Path("results"),
+    replications: Annotated[int | None, typer.Option(
+        parser=_at_least(1), metavar="N",
+        help="Independent runs per variant (default: the scenario's replications).")] = None,
+    out: Annotated[Path, typer.Option(metavar="DIR",
+                                      help="Root directory for run outputs.")] = Path("results"),
     as_json: Annotated[bool, typer.Option("--json", help="Print only the summary as JSON.")] = False,
     no_plots: Annotated[bool, typer.Option("--no-plots", help="Skip the PNG plots.")] = False,
 ) -> None:
@@ -62,16 +114,21 @@ def run(
         from simulator.scenario import load_scenario
 
         scenario = load_scenario(file, overrides=list(overrides or []))
+        _warn(scenario.warnings)
         variants = _pick_variants(scenario.variant_names, variant, file)
-        results = _simulate(scenario, variants, seed, duration)
+        count = replications or scenario.spec.replications
+        results = _simulate(scenario, variants, seed, duration, count)
         path = _save(results, out, plots=not no_plots)
-    summaries = {_name(r): r.summary for r in results}
+    summaries = _mean_summaries(results)
     if as_json:
         payload = next(iter(summaries.values())) if len(summaries) == 1 else summaries
         typer.echo(json.dumps(_jsonable(payload), indent=2))
         typer.echo(f"results: {path}", err=True)
         return
-    _stdout().print(summary_table(summaries, title=str(results[0].scenario)))
+    title = str(results[0].scenario)
+    if count > 1:
+        title += f" (mean of {count} replications; one row per replication in summary.csv)"
+    _stdout().print(summary_table(summaries, title=title))
     typer.echo(f"results: {path}")
 
 
@@ -83,7 +140,8 @@ def validate(
     failed = 0
     with _user_errors():
         for file in files:
-            count, problems = _check(file)
+            count, problems, warnings = _check(file)
+            _warn(warnings)
             if problems:
                 failed += 1
                 typer.echo(problems, err=True)
@@ -114,7 +172,8 @@ def schema() -> None:
 @app.command()
 def bench(
     quick: Annotated[bool, typer.Option("--quick", help="Smaller workloads, for a fast check.")] = False,
-    repeats: Annotated[int | None, typer.Option(min=1, help="Timed repeats per workload.")] = None,
+    repeats: Annotated[int | None, typer.Option(parser=_at_least(1), metavar="N",
+                                                help="Timed repeats per workload.")] = None,
 ) -> None:
     """Measure simulation speed and memory against a plain-SimPy reference."""
     with _user_errors():
@@ -184,13 +243,40 @@ def _pick_variants(names: Sequence[str], variant: str | None, file: str) -> list
     return [variant]
 
 
-def _simulate(scenario: Any, variants: Sequence[str], seed: int | None, duration: float | None) -> list[Any]:
-    """Run each variant once, with a progress bar in simulated time on stderr."""
+def _simulate(scenario: Any, variants: Sequence[str], seed: int | None, duration: float | None,
+              replications: int = 1) -> list[Any]:
+    """Run every replication of each variant, with a progress bar in simulated time on stderr.
+
+    Replication r of every variant uses the same random streams (common random numbers).
+    """
     from simulator.runner import run as run_scenario
 
     with sim_progress(Console(stderr=True)) as track:
-        return [run_scenario(scenario, name, seed=seed, duration=duration, progress=track(name))
-                for name in variants]
+        return [run_scenario(scenario, name, seed=seed, duration=duration, replication=r,
+                             progress=track(name if replications == 1 else f"{name} r{r}"))
+                for name in variants for r in range(replications)]
+
+
+def _mean_summaries(results: Sequence[Any]) -> dict[str, dict[str, float]]:
+    """Per variant, each metric's mean over replications (NaN where a run had no value)."""
+    import numpy as np
+
+    grouped: dict[str, list[Mapping[str, Any]]] = {}
+    for result in results:
+        grouped.setdefault(_name(result), []).append(result.summary)
+    means = {}
+    for variant, summaries in grouped.items():
+        keys = dict.fromkeys(k for s in summaries for k in s)
+        means[variant] = {k: _mean([s.get(k) for s in summaries], np) for k in keys}
+    return means
+
+
+def _mean(values: Sequence[Any], np: Any) -> float:
+    numbers = [float("nan") if v is None else float(v) for v in values]
+    if len(numbers) == 1:
+        return numbers[0]
+    finite = [v for v in numbers if not math.isnan(v)]
+    return float(np.mean(finite)) if finite else float("nan")
 
 
 def _save(results: Sequence[Any], out: Path, *, plots: bool) -> Path:
@@ -204,21 +290,27 @@ def _save(results: Sequence[Any], out: Path, *, plots: bool) -> Path:
     return write_run(results, out, plots=plots)
 
 
-def _check(file: str) -> tuple[int, str]:
-    """Load ``file`` and resolve every variant; return (variant count, problems text or "")."""
+def _check(file: str) -> tuple[int, str, Sequence[Any]]:
+    """Load ``file`` and resolve every variant; return (variant count, problems text or "", warnings)."""
     from simulator.scenario import ScenarioError, load_scenario
 
     try:
         scenario = load_scenario(file)
     except (ScenarioError, OSError) as error:
-        return 0, _describe(error)
+        return 0, _describe(error), ()
     problems = []
     for name in scenario.variant_names:
         try:
             scenario.resolve(name)
         except ScenarioError as error:
             problems.append(str(error))
-    return len(scenario.variant_names), "\n".join(dict.fromkeys(problems))
+    return len(scenario.variant_names), "\n".join(dict.fromkeys(problems)), scenario.warnings
+
+
+def _warn(warnings: Sequence[Any]) -> None:
+    """Print the scenario's warnings (legal but probably unintended) on stderr, one line each."""
+    for warning in warnings:
+        typer.echo(str(warning), err=True)
 
 
 def _builtin_rows() -> list[tuple[str, str]]:
@@ -233,10 +325,13 @@ def _name(result: Any) -> str:
     return "base" if result.variant is None else str(result.variant)
 
 
-def _jsonable(value: Any) -> Any:
-    """Strict JSON: NaN and infinities (undefined metrics) become null, numpy scalars plain numbers."""
+def _jsonable(value: Any, name: str = "") -> Any:
+    """Strict JSON: NaN and infinities (undefined metrics) become null, numpy scalars plain numbers,
+    and counts (``name`` is the metric) integers, as long as they are whole (a mean may not be)."""
+    from simulator.metrics import is_count
+
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): _jsonable(v, str(k)) for k, v in value.items()}
     if isinstance(value, str | bool) or value is None:
         return value
     try:
@@ -245,7 +340,8 @@ def _jsonable(value: Any) -> Any:
         return str(value)
     if not math.isfinite(number):
         return None
-    return int(number) if isinstance(value, int) else number
+    whole = isinstance(value, int) or (is_count(name) and number.is_integer())
+    return int(number) if whole else number
 
 
 def _stdout() -> Console:

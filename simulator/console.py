@@ -16,17 +16,13 @@ from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn,
 from rich.table import Table
 from rich.text import Text
 
-from simulator.units import format_duration
+from simulator.metrics import family, is_count, is_latency, is_rate, is_ratio, qualifier
 
 # Headline metrics in display order; per-component families follow, then anything else.
 HEADLINE = ("offered", "completed", "ok", "errors", "timeouts", "rejected", "unavailable", "incomplete",
             "availability", "offered_rate", "throughput", "goodput", "latency_mean", "latency_p50",
             "latency_p95", "latency_p99", "latency_p999", "amplification")
 FAMILIES = ("utilization", "queue_mean", "queue_max", "hit_ratio")
-COUNTS = frozenset(("offered", "completed", "ok", "errors", "timeouts", "rejected", "unavailable",
-                    "incomplete", "late_answers"))
-RATES = frozenset(("offered_rate", "throughput", "goodput"))
-RATIOS = frozenset(("availability", "utilization", "hit_ratio"))
 
 
 def format_metric(name: str, value: Any) -> str:
@@ -37,21 +33,18 @@ def format_metric(name: str, value: Any) -> str:
         return "–" if value is None else str(value)
     if math.isnan(number):
         return "–"
-    family = name.split(".")[0]
-    if name in COUNTS:
+    if is_count(name):
         return f"{number:,.0f}"
-    if family in RATIOS:
+    if is_ratio(name):
         return f"{number * 100:.2f}%"
-    if name.startswith("latency_"):
+    if is_latency(name):
         ms = number * 1e3
         return f"{ms:,.1f} ms" if abs(ms) >= 1 else f"{ms:.3f} ms"
-    if name in RATES:
+    if is_rate(name):
         return f"{number:,.1f}/s"
-    if name == "amplification":
+    if family(name) == "amplification":
         return f"{number:.3f}x"
-    if family == "queue_max":
-        return f"{number:,.0f}"
-    if family == "queue_mean":
+    if family(name) == "queue_mean":
         return f"{number:,.2f}"
     return f"{number:,.2f}" if abs(number) >= 0.01 or number == 0 else f"{number:.3g}"
 
@@ -62,20 +55,29 @@ def ordered_metrics(summaries: Iterable[Mapping[str, Any]]) -> list[str]:
     for summary in summaries:
         seen.update(dict.fromkeys(summary))
     names = [m for m in HEADLINE if m in seen]
-    for family in FAMILIES:
-        names += [m for m in seen if m.split(".")[0] == family and m != family]
+    for group in FAMILIES:
+        names += [m for m in seen if family(m) == group and m != group]
     return names + [m for m in seen if m not in names]
 
 
 def summary_table(summaries: Mapping[str, Mapping[str, Any]], title: str | None = None) -> Table:
-    """Variants side by side: one row per metric, one column per variant."""
+    """Variants side by side: one row per metric, one column per variant.
+
+    Rows whose name alone could mislead say what they count (``latency_p99 (ok only)``).
+    """
     table = Table(title=title, show_lines=False, header_style="bold")
     table.add_column("metric", style="cyan", no_wrap=True)
     for variant in summaries:
         table.add_column(variant, justify="right", no_wrap=True)
     for metric in ordered_metrics(summaries.values()):
-        table.add_row(metric, *(format_metric(metric, s.get(metric)) for s in summaries.values()))
+        table.add_row(row_label(metric), *(format_metric(metric, s.get(metric)) for s in summaries.values()))
     return table
+
+
+def row_label(metric: str) -> str:
+    """The metric name, with what it counts when the name could mislead: ``latency_p99 (ok only)``."""
+    note = qualifier(metric)
+    return f"{metric} ({note})" if note else metric
 
 
 def scenario_table(rows: Sequence[tuple[str, str]]) -> Table:
@@ -89,13 +91,31 @@ def scenario_table(rows: Sequence[tuple[str, str]]) -> Table:
 
 
 class SimTimeColumn(ProgressColumn):
-    """Simulated time reached out of the run's end, e.g. ``5m / 15m``."""
+    """Simulated time reached out of the run's end, e.g. ``53m20s / 5h33m``."""
 
     def render(self, task: Task) -> Text:
-        """Show completed/total simulated seconds in readable units."""
+        """Show completed/total simulated seconds as short clock readings."""
         if task.total is None:
             return Text("starting", style="dim")
-        return Text(f"{format_duration(task.completed)} / {format_duration(task.total)}", style="green")
+        return Text(f"{format_clock(task.completed)} / {format_clock(task.total)}", style="green")
+
+
+CLOCK_UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+
+
+def format_clock(seconds: float) -> str:
+    """Simulated time as at most two whole units, rounded down: 3200.46 -> ``53m20s``, 19999.9 -> ``5h33m``.
+
+    A progress display needs a short, steady reading, not the precision of ``format_duration``
+    (``53.3409m``); rounding down never shows the end before it is reached.
+    """
+    if seconds < 10:
+        return f"{math.floor(max(seconds, 0.0) * 10) / 10:g}s"
+    for (big, size), (small, step) in zip(CLOCK_UNITS, CLOCK_UNITS[1:], strict=False):
+        if seconds >= size:
+            whole, rest = divmod(int(seconds // step), size // step)
+            return f"{whole}{big}{rest}{small}" if rest else f"{whole}{big}"
+    return f"{int(seconds)}s"
 
 
 @contextmanager

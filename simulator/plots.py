@@ -20,6 +20,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from simulator.metrics import is_latency, is_rate, is_ratio, qualifier
 from simulator.results import atomic_path
 
 OUTCOMES = ("ok", "error", "timeout", "rejected", "unavailable")
@@ -45,8 +46,9 @@ def plot_load(traffic: pd.DataFrame | None, *, windows: Sequence[Window] = ()) -
     x = totals.index.to_numpy() / scale
     ax.plot(x, totals["offered"], color="black", linestyle="--", label="offered")
     # Drawn wide and underneath: when nothing fails, goodput equals throughput and would hide it.
-    ax.plot(x, totals["throughput"], color="#1f77b4", linewidth=3.0, alpha=0.5, label="throughput")
-    ax.plot(x, totals["goodput"], color=OUTCOME_COLORS["ok"], label="goodput")
+    ax.plot(x, totals["throughput"], color="#1f77b4", linewidth=3.0, alpha=0.5,
+            label="throughput (served: ok + error)")
+    ax.plot(x, totals["goodput"], color=OUTCOME_COLORS["ok"], label="goodput (ok)")
     _finish(ax, label, scale, windows)
     ax.set_ylim(bottom=0)
     return fig
@@ -54,7 +56,7 @@ def plot_load(traffic: pd.DataFrame | None, *, windows: Sequence[Window] = ()) -
 
 def plot_latency(traffic: pd.DataFrame | None, *, windows: Sequence[Window] = ()) -> Figure:
     """Latency quantiles of successes over time (ms); log axis when they span orders of magnitude."""
-    fig, ax = _single("Latency of successful requests", "latency (ms)")
+    fig, ax = _single("Latency of successful requests", "latency, ok only (ms)")
     columns = [column for column, _, _ in QUANTILES]
     if not _usable(traffic, ["t", *columns]) or traffic[columns].isna().all().all():
         return _note(ax, fig)
@@ -88,14 +90,20 @@ def plot_outcomes(traffic: pd.DataFrame | None, *, windows: Sequence[Window] = (
 
 
 def plot_components(series: pd.DataFrame | None, *, windows: Sequence[Window] = ()) -> Figure:
-    """Utilisation (%) and queue length per component, one line each, on two stacked panels."""
+    """Utilisation (%) and queue length per component, one line each, on two stacked panels.
+
+    A component's queue is summed over its replicas (unlike ``queue_max``, the longest single
+    queue), so both panels say what they add up.
+    """
     fig = Figure(figsize=(9.0, 6.0), layout="constrained")
     axes = fig.subplots(2, 1, sharex=True)
-    panels = ((axes[0], "utilization", "utilisation (%)", 100.0), (axes[1], "queue", "queue length", 1.0))
+    panels = ((axes[0], "utilization", "Utilisation per component", "utilisation (%)", 100.0),
+              (axes[1], "queue", "Waiting requests per component, all replicas summed",
+               "queue (all replicas)", 1.0))
     usable = _usable(series, ["t", "component", "metric", "value"])
     scale, label = _time_unit(series["t"].max() if usable else 0.0)
-    for ax, metric, ylabel, factor in panels:
-        ax.set_title(f"{ylabel.split(' (')[0].capitalize()} per component")
+    for ax, metric, title, ylabel, factor in panels:
+        ax.set_title(title)
         ax.set_ylabel(ylabel)
         wide = _wide(series, metric) if usable else pd.DataFrame()
         if wide.empty or wide.isna().all().all():
@@ -119,7 +127,8 @@ def plot_variant_comparison(summaries: Mapping[str, Mapping[str, float]],
     variants = list(summaries)
     for ax, metric in zip(axes, metrics, strict=False):
         factor, unit = _metric_scale(metric)
-        ax.set_title(metric + (f" ({unit})" if unit else ""))
+        notes = ", ".join(note for note in (unit, qualifier(metric)) if note)
+        ax.set_title(metric + (f" ({notes})" if notes else ""))
         values = np.array([_number(summaries[v].get(metric)) * factor for v in variants], dtype=float)
         if not variants or np.isnan(values).all():
             _note(ax, fig)
@@ -251,11 +260,11 @@ def _finish(ax: Axes, xlabel: str, scale: float, windows: Sequence[Window]) -> N
 
 def _metric_scale(metric: str) -> tuple[float, str]:
     """Display factor and unit of a summary metric (seconds shown as ms, ratios as %)."""
-    if metric.startswith("latency_"):
+    if is_latency(metric):
         return 1e3, "ms"
-    if metric == "availability" or metric.split(".")[0] in ("utilization", "hit_ratio"):
+    if is_ratio(metric):
         return 100.0, "%"
-    if metric in ("offered_rate", "throughput", "goodput"):
+    if is_rate(metric):
         return 1.0, "/s"
     return 1.0, ""
 

@@ -49,7 +49,7 @@ def run(scenario, variant: str | None = None, *, seed: int | None = None, replic
     if duration is not None:
         spec = _with_duration(scenario, spec, duration)
     seed = spec.seed if seed is None else seed
-    system = build(spec, seed=seed, replication=replication, base_dir=scenario.base_dir)
+    system = build(spec, seed=seed, replication=replication)
     interval = spec.effective_sample_interval
     start(system, interval)
     _advance(system.ctx.env, spec.duration, progress)

@@ -73,6 +73,7 @@ class FakeSpec:
     """Stand-in for ScenarioSpec."""
 
     description = "A fake. With detail."
+    replications = 1
 
     def model_dump(self, mode="python"):
         return {"name": "fake"}
@@ -88,7 +89,8 @@ def fake(monkeypatch):
         log["loads"].append((path, list(overrides)))
         if log.get("load_error"):
             raise FakeScenarioError(log["load_error"])
-        return types.SimpleNamespace(variant_names=variants, spec=FakeSpec(), resolve=lambda v: FakeSpec())
+        return types.SimpleNamespace(variant_names=variants, spec=FakeSpec(), resolve=lambda v: FakeSpec(),
+                                     warnings=tuple(log.get("warnings", ())))
 
     def run(scenario, variant=None, *, seed=None, replication=0, duration=None, progress=None):
         log["runs"].append({"variant": variant, "seed": seed, "duration": duration})
@@ -208,6 +210,50 @@ def test_bench_passes_options(fake):
     assert fake["bench"] == (True, 2)
 
 
+@pytest.mark.parametrize(("args", "expected"), [
+    (["run", "x.yaml", "--seed", "-1"], "'--seed': must be at least 0; got -1"),
+    (["run", "x.yaml", "--seed", "seven"], "'--seed': expected a whole number; got 'seven'"),
+    (["run", "x.yaml", "--replications", "0"], "'--replications': must be at least 1; got 0"),
+    (["bench", "--repeats", "0"], "'--repeats': must be at least 1; got 0"),
+])
+def test_bad_option_values_exit_2_naming_the_option(fake, args, expected):
+    """Options get the scenario file's rules: exit 2, the option and the expectation, no traceback."""
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert expected in " ".join(result.output.replace("│", " ").split())
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    assert not fake["runs"]
+
+
+def test_json_counts_are_integers(fake, tmp_path):
+    """Counts print as JSON integers (100, not 100.0); ratios and latencies stay floats."""
+    result = invoke("run", "x.yaml", "--variant", "fast", "--json", "--out", str(tmp_path), "--no-plots")
+    data = json.loads(result.stdout)
+    assert data["offered"] == 100 and type(data["offered"]) is int
+    assert type(data["availability"]) is float and type(data["latency_p99"]) is float
+
+
+def test_warnings_go_to_stderr_and_do_not_stop_the_run(fake, tmp_path):
+    """The scenario's warnings are printed on stderr; the run goes on and exits 0."""
+    fake["warnings"] = ["x.yaml:7: components.cache: warning: no workload reaches this component"]
+    result = invoke("run", "x.yaml", "--out", str(tmp_path), "--no-plots")
+    assert result.exit_code == 0
+    assert fake["warnings"][0] in result.stderr and fake["warnings"][0] not in result.stdout
+    assert len(fake["runs"]) == 2
+
+
+def test_help_shows_no_type_on_flags():
+    """Flags take no value, so no command's help lists them with a ``<bool>`` type."""
+    import typer.main
+
+    commands = list(typer.main.get_command(app).commands)
+    assert {"run", "validate", "bench"} <= set(commands)
+    for command in [[], *([name] for name in commands)]:
+        result = invoke(*command, "--help")
+        assert result.exit_code == 0 and "--help" in result.stdout
+        assert "<bool>" not in result.stdout, command
+
+
 def test_usage_errors_exit_2_without_traceback():
     """Missing arguments and unknown options are usage errors (exit 2)."""
     for args in (["run"], ["run", "x.yaml", "--bogus"], ["nonsense"]):
@@ -266,6 +312,30 @@ def test_validate_real_files(tmp_path):
     assert result.exit_code == 2
     assert f"OK {good} (2 variants)" in result.stdout
     assert "bad.yaml" in result.stderr and "duration" in result.stderr
+
+
+def test_json_counts_are_integers_end_to_end(tmp_path):
+    """A real run's --json has integer counts (offered, ok, ...) and float rates."""
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY)
+    result = invoke("run", str(path), "--json", "--out", str(tmp_path / "out"), "--no-plots")
+    data = json.loads(result.stdout)
+    for count in ("offered", "completed", "ok", "errors", "timeouts", "incomplete", "late_answers"):
+        assert type(data[count]) is int, count
+    assert type(data["goodput"]) is float
+
+
+def test_unreached_component_warns_in_validate_and_run(tmp_path):
+    """A component no workload reaches gets a warning line on stderr; the file is still valid."""
+    path = tmp_path / "idle.yaml"
+    path.write_text(TINY + "  - {kind: external, name: payments, latency: 50ms}\n")
+    expected = f"{path}:9: components.payments: warning: no workload reaches this component"
+    checked = invoke("validate", str(path))
+    assert checked.exit_code == 0 and f"OK {path}" in checked.stdout
+    assert expected in checked.stderr
+    ran = invoke("run", str(path), "--json", "--duration", "5s", "--out", str(tmp_path / "out"), "--no-plots")
+    assert ran.exit_code == 0 and expected in ran.stderr
+    json.loads(ran.stdout)
 
 
 def test_schema_prints_valid_json():

@@ -40,11 +40,18 @@ def test_weighted_policy_follows_weights():
     """Smooth weighted round robin with weights 3:1 sends exactly 3 of every 4 picks to replica 0."""
     from simulator.components.balancing import make_picker
 
-    stations = ["a", "b"]
+    class Replica:
+        def __init__(self, index):
+            self.index = index
+
+    a, b = Replica(0), Replica(1)
+    stations = [a, b]
     pick = make_picker("weighted", stations, rng=None, weights=[3, 1])
     picks = [pick() for _ in range(400)]
-    assert picks.count("a") == 300
-    assert "b" not in picks[0:1] and picks[:4].count("b") == 1  # spread evenly, not bunched
+    assert picks.count(a) == 300
+    assert b not in picks[0:1] and picks[:4].count(b) == 1  # spread evenly, not bunched
+    stations.remove(a)  # the balancer stopped believing in replica 0: its weight goes with it
+    assert {pick() for _ in range(10)} == {b}
 
 
 def test_cache_hit_ratio_matches_che(make_scenario):
@@ -73,10 +80,10 @@ def test_database_sends_reads_to_replicas(make_scenario):
         "components": [{"kind": "database", "name": "db", "connections": 4, "read_replicas": 2,
                         "read_fraction": "80%", "query_time": {"dist": "exponential", "mean": "10ms"}}],
     })
-    system = build(scenario.spec, seed=3, replication=0, base_dir=scenario.base_dir)
+    system = build(scenario.spec, seed=3, replication=0)
     start(system, 10.0)
     system.ctx.env.run(until=1000)
-    busy = [station.areas()[0] for station in system.components["db"].group.stations]
+    busy = [station.areas()[0] for station in system.components["db"].group.replicas]
     shares = [b / sum(busy) for b in busy]  # busy connection-seconds per node
     assert shares == pytest.approx([0.2, 0.4, 0.4], abs=0.015)
 

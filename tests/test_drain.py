@@ -13,7 +13,8 @@ from simulator.scenario.schema import DEFAULT_DRAIN, ClientSpec, client_patience
 
 def _mmc(**extra) -> dict:
     return {"name": "mmc", "duration": "2000s", "warmup": "100s", "seed": 3,
-            "workload": [{"name": "jobs", "entry": "server", "arrivals": {"pattern": "poisson", "rate": "8/s"}}],
+            "workload": [{"name": "jobs", "entry": "server",
+                          "arrivals": {"pattern": "poisson", "rate": "8/s"}}],
             "components": [{"kind": "service", "name": "server", "workers": 10,
                             "service_time": {"dist": "exponential", "mean": "1s"}}], **extra}
 

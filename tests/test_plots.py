@@ -85,6 +85,22 @@ def test_variant_comparison_bars_per_variant():
     assert plots.plot_variant_comparison({}).axes
 
 
+def test_latency_panels_say_successful_requests_only():
+    """Latency is measured over ok requests only; the panel and comparison titles say so."""
+    ax = plots.plot_latency(traffic()).axes[0]
+    assert "successful" in ax.get_title() and "ok only" in ax.get_ylabel()
+    fig = plots.plot_variant_comparison({"a": {"latency_p99": 0.2}}, metrics=["latency_p99"])
+    assert fig.axes[0].get_title() == "latency_p99 (ms, ok only)"
+
+
+def test_queue_labels_say_what_they_add_up():
+    """The queue panel sums replicas; queue_max is the longest single queue: labels tell them apart."""
+    queue_ax = plots.plot_components(series()).axes[1]
+    assert "all replicas" in queue_ax.get_ylabel() and "all replicas" in queue_ax.get_title()
+    fig = plots.plot_variant_comparison({"a": {"queue_max.app": 12.0}}, metrics=["queue_max.app"])
+    assert fig.axes[0].get_title() == "queue_max.app (longest single queue)"
+
+
 def test_fault_windows_pairs_start_and_end():
     """fault_start/fault_end events become shaded windows; an unfinished fault stays open."""
     events = pd.DataFrame({"t": [10.0, 20.0, 30.0], "kind": ["fault_start", "fault_end", "fault_start"],

@@ -23,7 +23,7 @@ def test_spike_knots_follow_rise_hold_decay():
     """The spike profile reaches its peak after `rise` and is back at base after `decay`."""
     spike = SimpleNamespace(kind="spike", at=100.0, peak=500.0, rise=10.0, hold=50.0, decay=20.0,
                             shape="linear")
-    rf = RateFunction(knots_for(spike, 100.0, 600.0, None))
+    rf = RateFunction(knots_for(spike, 100.0, 600.0))
     assert [rf.rate(t) for t in (50, 105, 110, 150, 170, 300)] == pytest.approx(
         [100, 300, 500, 500, 300, 100])
 

@@ -18,7 +18,7 @@ from simulator.randomness import (
     stable_hash,
     zipf_cdf,
 )
-from simulator.scenario.dists import DistSpec, KeysSpec, LognormalDistSpec
+from simulator.scenario.dists import DistSpec, KeysSpec, LognormalDistSpec, NormalDistSpec
 
 N_DRAWS = 200_000
 Z_TOL = 4.5  # tolerance in standard errors; every check below uses a fixed seed
@@ -49,8 +49,7 @@ MEAN_CASES = {
     "exponential": dist({"dist": "exponential", "mean": "6ms"}),
     "uniform": dist({"dist": "uniform", "low": "10ms", "high": "50ms"}),
     "normal": dist({"dist": "normal", "mean": "10ms", "std": "3ms"}),
-    "normal_heavily_truncated": dist({"dist": "normal", "mean": "1ms", "std": "4ms"}),
-    "normal_half_normal": dist({"dist": "normal", "mean": 0, "std": "4ms"}),
+    "normal_widest_accepted": dist({"dist": "normal", "mean": "10ms", "std": "4.2ms"}),
     "normal_zero_std": dist({"dist": "normal", "mean": "7ms", "std": 0}),
     "lognormal_mean_p99": dist({"dist": "lognormal", "mean": "15ms", "p99": "80ms"}),
     "lognormal_median_sigma": dist({"dist": "lognormal", "median": "10ms", "sigma": 0.7}),
@@ -146,9 +145,23 @@ def test_lognormal_with_unreachable_p99_is_rejected():
 
 
 def test_normal_is_never_negative():
-    """Truncation at 0 resamples negatives, even when half the raw draws are negative."""
-    x = draws(dist({"dist": "normal", "mean": 0, "std": "4ms"}), 100_000)
+    """Truncation at 0 resamples negatives (about 1% of raw draws at the widest accepted std)."""
+    x = draws(dist({"dist": "normal", "mean": "10ms", "std": "4.2ms"}), 100_000)
     assert x.min() >= 0.0
+
+
+def test_normal_sample_mean_is_its_stated_mean():
+    """An accepted normal delivers the mean it states (within 1% + sampling error), not a shifted one."""
+    for std in ("1ms", "3ms", "4.2ms"):
+        x = draws(dist({"dist": "normal", "mean": "10ms", "std": std}))
+        assert abs(x.mean() - 0.010) <= 0.01 * 0.010 + Z_TOL * x.std(ddof=1) / math.sqrt(x.size)
+
+
+@pytest.mark.parametrize(("mean", "std"), [("1s", "2s"), ("10ms", "4.3ms"), (0, "4ms")])
+def test_normal_whose_truncation_shifts_the_mean_is_refused(mean, std):
+    """Where redrawing negatives would move the mean by more than 1%, the std is refused with a way out."""
+    with pytest.raises(ValueError, match=r"std .* too wide .*lognormal.*gamma"):
+        dist({"dist": "normal", "mean": mean, "std": std})
 
 
 def test_pareto_stays_within_its_bounds():
@@ -185,7 +198,7 @@ def test_bare_number_is_a_constant():
 
 def test_truncated_normal_mean_accounts_for_the_truncation():
     """With mean 0, the truncated normal is half-normal: mean std * sqrt(2/pi)."""
-    spec = dist({"dist": "normal", "mean": 0, "std": 1})
+    spec = NormalDistSpec.model_construct(mean=0.0, std=1.0)  # refused by the schema; the formula holds
     assert spec.analytic_mean() == pytest.approx(math.sqrt(2 / math.pi), rel=1e-12)
 
 

@@ -287,6 +287,13 @@ def test_lognormal_tail_too_heavy(problems):
         "give median and sigma instead"]
 
 
+def test_normal_truncation_that_shifts_the_mean_is_refused(problems):
+    """normal {mean: 1s, std: 2s} would average 2.02s; the std is refused, pointing to lognormal/gamma."""
+    [line] = problems({"components.api.service_time": {"dist": "normal", "mean": "1s", "std": "2s"}})
+    assert line.startswith("components[2].service_time.std: std 2s is too wide for mean 1s")
+    assert "the mean would be 2.02s" in line and "lognormal" in line and "gamma" in line
+
+
 def test_lognormal_p99_must_exceed_mean(problems):
     """A lognormal's p99 must be above its mean."""
     [line] = problems({"components.app.service_time.p99": "10ms"})

@@ -90,17 +90,24 @@ def _power_of_two(stations: list[Station], uniform) -> Picker:
 
 
 def _smooth_weighted(stations: list[Station], weights: list[float]) -> Picker:
-    """nginx's smooth weighted round robin: deterministic, spreads heavy replicas' turns evenly."""
-    current = [0.0] * len(weights)
-    total = sum(weights)
+    """nginx's smooth weighted round robin: deterministic, spreads heavy replicas' turns evenly.
+
+    Weights belong to replicas (by index), not to list positions, so the rotation stays right
+    when the balancer's list of healthy replicas shrinks or grows.
+    """
+    current: dict[Station, float] = {}
 
     def pick() -> Station:
-        best = 0
-        for i, w in enumerate(weights):
-            current[i] += w
-            if current[i] > current[best]:
-                best = i
-        current[best] -= total
-        return stations[best]
+        total = 0.0
+        best, best_current = stations[0], -float("inf")
+        for s in stations:
+            w = weights[s.index] if s.index < len(weights) else 1.0
+            c = current.get(s, 0.0) + w
+            current[s] = c
+            total += w
+            if c > best_current:
+                best, best_current = s, c
+        current[best] = best_current - total
+        return best
 
     return pick

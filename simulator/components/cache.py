@@ -8,7 +8,7 @@ backend and, if the backend answers OK, fills the cache. Eviction and expiry liv
 
 from __future__ import annotations
 
-from simulator.components.base import dist_factory, take
+from simulator.components.base import CallEdge, dist_factory, take
 from simulator.components.cache_store import CacheStore
 from simulator.randomness import key_sampler
 from simulator.request import ERROR, OK
@@ -96,11 +96,16 @@ class Cache:
             self.in_flight -= 1
             done(OK)
         else:
-            self.backend.handle(att, _Miss(self, key, done).after_backend)
+            self.backend.send(att, _Miss(self, key, done).after_backend)
 
     def wire(self, components: dict) -> None:
-        """Resolve the backend name to the live component."""
-        self.backend = components[self.spec.backend]
+        """Resolve the backend name to a call edge ``cache->backend``."""
+        self.backend = CallEdge(self.name, components[self.spec.backend])
 
-    def dependencies(self) -> list[str]:
-        return [self.spec.backend]
+    @property
+    def edges(self) -> list[CallEdge]:
+        """The cache's one outgoing call edge, for wrappers."""
+        return [self.backend]
+
+    def track(self) -> None:
+        """Nothing to switch: a cache's faults (flush) act on its store."""

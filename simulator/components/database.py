@@ -9,7 +9,7 @@ read replicas when there are any.
 from __future__ import annotations
 
 from simulator.components.base import take, time_and_error_slots, uniform_factory
-from simulator.components.service import StationGroup
+from simulator.components.replica_group import ReplicaGroup
 
 
 class Database:
@@ -19,10 +19,10 @@ class Database:
         self.name = spec.name
         self.spec = spec
         time_slot, error = time_and_error_slots(plan, spec.name, spec.query_time, spec.error_rate)
-        self.group = StationGroup(ctx, spec.name, 1 + spec.read_replicas, spec.connections,
+        self.group = ReplicaGroup(ctx, spec.name, 1 + spec.read_replicas, spec.connections,
                                   spec.queue_limit, time_slot, error, spec.error_rate, [], False)
-        self.primary = self.group.stations[0]
-        self.read_nodes = self.group.stations[1:]
+        self.primary = self.group.replicas[0]
+        self.read_nodes = self.group.replicas[1:]
         self.read_fraction = spec.read_fraction
         self._next_read = 0
         self._rw_slot = None
@@ -43,8 +43,9 @@ class Database:
     def wire(self, components: dict) -> None:
         """Nothing to resolve: this component calls nothing."""
 
-    def dependencies(self) -> list[str]:
-        return []
+    def track(self) -> None:
+        """Fault-capable path: nodes can die, hang or slow down during the run."""
+        self.group.track()
 
     @property
     def stats(self):

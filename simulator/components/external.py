@@ -55,5 +55,5 @@ class External:
     def wire(self, components: dict) -> None:
         """Nothing to resolve: this component calls nothing."""
 
-    def dependencies(self) -> list[str]:
-        return []
+    def track(self) -> None:
+        """Nothing to switch: an external dependency's faults are handled by a gate in front of it."""

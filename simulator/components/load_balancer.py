@@ -1,8 +1,11 @@
 """``kind: load_balancer`` — spreads attempts over the replicas of one service.
 
-It sends only to the replicas it believes healthy (``self.healthy``, a live list: today every
-replica; health checks and failures will shrink and grow it). With none left it answers
-UNAVAILABLE at once, as a real balancer returns 503.
+It sends only to the replicas it *believes* healthy (``self.healthy``, its own list): every replica
+at the start, then whatever detection tells it — a health check removes a replica it found dead
+and adds it back when it answers again; a replica added by scaling joins once it is ready, one
+removed leaves at once. Without a health check it never learns of a crash and keeps sending into
+the void. With none left it answers UNAVAILABLE at once, as a real balancer returns 503.
+Requests go out through the target's routing interface (``send_to``), not into its internals.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ class LoadBalancer:
         self._latency = plan.slot(spec.name, "time", dist_factory(spec.latency)) if spec.latency else None
         self.unavailable = 0
         self.healthy: list = []
+        self.target = None
         self._pick = None
         self._submit = None
         self.stats = BalancerStats(self)
@@ -47,10 +51,37 @@ class LoadBalancer:
     def wire(self, components: dict) -> None:
         """Attach the target service (called by the builder once every component exists)."""
         target = components[self.spec.targets]
-        self.healthy = target.replicas
-        self._submit = target.group.submit
+        self.target = target
+        self.healthy = list(target.replicas)
+        self._submit = target.send_to
+        target.group.listeners.append(self._membership)
         rng = self.ctx.streams.generator(f"component.{self.name}.choice")
         self._pick = make_picker(self.spec.policy, self.healthy, rng, self.spec.weights)
+
+    def _membership(self, change: str, replica) -> None:
+        """The target group gained a ready replica or lost one (scaling)."""
+        if change == "up":
+            self.believe_up(replica)
+        elif replica in self.healthy:
+            self.healthy.remove(replica)
+
+    def believe_down(self, replica) -> bool:
+        """Stop routing to ``replica`` (detection said it is dead); True if that changed anything."""
+        if replica in self.healthy:
+            self.healthy.remove(replica)
+            return True
+        return False
+
+    def believe_up(self, replica) -> bool:
+        """Route to ``replica`` again; True if that changed anything."""
+        if replica not in self.healthy and replica in self.target.replicas:
+            self.healthy.append(replica)
+            self.healthy.sort(key=lambda r: r.index)
+            return True
+        return False
+
+    def track(self) -> None:
+        """Nothing to switch: a balancer's own faults are handled by a gate in front of it."""
 
     def handle(self, att, done) -> None:
         """Component protocol: pick a healthy replica (after the hop latency, if any)."""
@@ -68,6 +99,3 @@ class LoadBalancer:
             done(UNAVAILABLE)
             return
         self._submit(self._pick(), att, done)
-
-    def dependencies(self) -> list[str]:
-        return [self.spec.targets]

@@ -20,12 +20,20 @@ class Station:
     """
 
     __slots__ = ("name", "env", "workers", "queue_limit", "_limit", "start", "queue", "busy",
-                 "_t_last", "_busy_area", "_queue_area", "queue_max", "rejected")
+                 "_t_last", "_busy_area", "_queue_area", "queue_max", "rejected",
+                 "index", "nominal_workers", "health", "_cap_area", "_cap_since", "t_created", "t_retired")
 
-    def __init__(self, name: str, env, workers: int, queue_limit: int | None, start):
+    def __init__(self, name: str, env, workers: int, queue_limit: int | None, start, index: int = 0):
         self.name = name
         self.env = env
-        self.workers = workers
+        self.index = index
+        self.workers = workers  # workers serving now (a capacity fault or a hang lowers it)
+        self.nominal_workers = workers
+        self.health = None  # a Health record once a fault or a health check can touch this station
+        self._cap_area = 0.0
+        self._cap_since = env.now
+        self.t_created = env.now
+        self.t_retired = None
         self.queue_limit = queue_limit
         self._limit = math.inf if queue_limit is None else queue_limit
         self.start = start  # callable(job): begin work on a job that now holds a worker
@@ -70,17 +78,52 @@ class Station:
         return True
 
     def release(self) -> None:
-        """Free one worker; the oldest queued job (if any) takes it immediately."""
+        """Free one worker; the oldest queued job (if any) takes it immediately.
+
+        When the station has fewer workers than busy ones (capacity was just cut), the freed
+        worker is not handed on.
+        """
         now = self.env.now
         dt = now - self._t_last
         self._t_last = now
-        self._busy_area += self.busy * dt
+        busy = self.busy
+        self._busy_area += busy * dt
         queue = self.queue
-        if queue:
+        if queue and busy <= self.workers:
             self._queue_area += len(queue) * dt
             self.start(queue.popleft())  # the worker passes straight on: busy is unchanged
         else:
-            self.busy -= 1
+            if queue:
+                self._queue_area += len(queue) * dt
+            self.busy = busy - 1
+
+    def set_workers(self, workers: int) -> None:
+        """Change the number of serving workers now; more workers start queued jobs at once."""
+        self._advance()
+        now = self.env.now
+        self._cap_area += self.workers * (now - self._cap_since)
+        self._cap_since = now
+        self.workers = workers
+        queue = self.queue
+        while queue and self.busy < workers:
+            self.busy += 1
+            self.start(queue.popleft())
+
+    def clear(self) -> tuple[list, int]:
+        """Empty the station (a crash or restart): returns the queued jobs; busy drops to zero.
+
+        The integrals are brought up to date first, so the time before the crash stays counted.
+        """
+        self._advance()
+        jobs = list(self.queue)
+        self.queue.clear()
+        busy, self.busy = self.busy, 0
+        return jobs, busy
+
+    def retire(self) -> None:
+        """The station leaves its group (scale-in): its integrals stop here but stay counted."""
+        self.set_workers(0)
+        self.t_retired = self.env.now
 
     def _advance(self) -> None:
         """Bring the time integrals up to now."""
@@ -95,6 +138,11 @@ class Station:
         """(busy-worker-seconds, queued-job-seconds) integrated from t=0 up to now."""
         self._advance()
         return self._busy_area, self._queue_area
+
+    def capacity_area(self) -> float:
+        """Worker-seconds of capacity from the station's creation up to now (or its retirement)."""
+        now = self.env.now if self.t_retired is None else self.t_retired
+        return self._cap_area + self.workers * (now - self._cap_since)
 
     def reset_queue_max(self) -> None:
         """Start a new window for the maximum queue length (at the end of warm-up)."""

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BeforeValidator, Field, model_validator
 
 from simulator.scenario.base import PositiveInt, PositiveNumber, SpecModel, spec_error
-from simulator.units import Count, Duration, Fraction, PositiveDuration
+from simulator.units import Count, Duration, Fraction, PositiveDuration, format_duration
 
 Z99 = NormalDist().inv_cdf(0.99)
 MAX_LOGNORMAL_P99_RATIO = math.exp(Z99**2 / 2)
@@ -66,13 +66,31 @@ class UniformDistSpec(SpecModel):
 
 
 class NormalDistSpec(SpecModel):
-    """Normal durations, truncated at zero by resampling."""
+    """Normal durations, truncated at zero by resampling.
+
+    Redrawing negative values raises the mean: ``{mean: 1s, std: 2s}`` would average 2.02s. A
+    stated mean must be the real one, so a std that moves it by more than 1% (above about 42%
+    of the mean) is refused; lognormal and gamma give that much spread without the bias.
+    """
 
     dist: Literal["normal"] = "normal"
     mean: Duration
-    """Mean of the untruncated normal, seconds."""
+    """Mean, seconds (the truncation moves it by 1% at most)."""
     std: Duration
-    """Standard deviation of the untruncated normal, seconds."""
+    """Standard deviation of the untruncated normal, seconds; at most about 42% of the mean."""
+
+    @model_validator(mode="after")
+    def _mean_survives_truncation(self) -> NormalDistSpec:
+        if truncation_shift(self.mean, self.std) > MAX_NORMAL_MEAN_SHIFT:
+            raise spec_error(self._truncation_message(), "std")
+        return self
+
+    def _truncation_message(self) -> str:
+        mean, actual = _short(self.mean), _short(self.analytic_mean())
+        limit = f"std <= {_short(MAX_NORMAL_CV * self.mean)} ({MAX_NORMAL_CV:.0%} of the mean), or "
+        return (f"std {_short(self.std)} is too wide for mean {mean}: negative draws are redrawn, so the "
+                f"mean would be {actual}, not {mean}; use {limit if self.mean > 0 else ''}a lognormal "
+                "{mean, p99} or gamma {mean, shape} for more spread")
 
     def analytic_mean(self) -> float:
         """Mean in seconds of the normal truncated at zero (resampling keeps the shape above zero)."""
@@ -81,6 +99,41 @@ class NormalDistSpec(SpecModel):
         alpha = -self.mean / self.std
         unit = NormalDist()
         return self.mean + self.std * unit.pdf(alpha) / (1 - unit.cdf(alpha))
+
+
+MAX_NORMAL_MEAN_SHIFT = 0.01
+"""Largest relative rise of a normal's mean that truncation at zero may cause."""
+
+
+def truncation_shift(mean: float, std: float) -> float:
+    """Relative rise of the mean when a normal(mean, std) is truncated at zero (inf for mean 0, std > 0)."""
+    if std == 0:
+        return 0.0
+    if mean == 0:
+        return math.inf
+    z = mean / std
+    return std * NormalDist().pdf(z) / NormalDist().cdf(z) / mean
+
+
+def _largest_cv() -> float:
+    """The std/mean at which truncation raises the mean by exactly MAX_NORMAL_MEAN_SHIFT (bisection)."""
+    low, high = 0.01, 10.0  # the shift grows with std/mean: ~1e-20 at 0.01, ~7 at 10
+    for _ in range(60):
+        middle = (low + high) / 2
+        if truncation_shift(1.0, middle) <= MAX_NORMAL_MEAN_SHIFT:
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+MAX_NORMAL_CV = _largest_cv()
+"""Largest std/mean a normal may have (about 0.42)."""
+
+
+def _short(seconds: float) -> str:
+    """A duration to three significant digits, for messages: ``2.01837`` -> ``2.02s``."""
+    return format_duration(float(f"{seconds:.3g}"))
 
 
 class LognormalDistSpec(SpecModel):

@@ -26,6 +26,7 @@ from simulator.scenario.locations import Keys, YamlLines
 from simulator.scenario.messages import validation_problems
 from simulator.scenario.overrides import apply_overrides, parse_set_option
 from simulator.scenario.problems import Problem, ScenarioError, join_path, key_path, suggest
+from simulator.scenario.references import unreachable_components
 from simulator.scenario.schema import CsvProfileSpec, ScenarioSpec
 
 BASE = "base"
@@ -44,6 +45,8 @@ class Scenario:
         spec: The validated base scenario.
         variant_names: Variant names in file order; ``["base"]`` when the file has none.
         overrides: The ``--set`` overrides, as (path, value) pairs, re-applied after each variant.
+        warnings: Legal but suspicious things (components no workload reaches), formatted like
+            problems: ``FILE:LINE: components.cache: warning: ...``. They do not stop a run.
     """
 
     source: str
@@ -52,6 +55,7 @@ class Scenario:
     spec: ScenarioSpec
     variant_names: list[str]
     overrides: tuple[tuple[str, Any], ...] = ()
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def name(self) -> str:
@@ -111,11 +115,33 @@ def _scenario(data: Any, source: str, base_dir: Path | None, overrides: Sequence
     if issues:
         raise ScenarioError(Problem(source, "--set", f"{path}: {message}") for path, message in issues)
     spec, problems = _validate(raw, source, base_dir)
+    variant_specs: dict[str, ScenarioSpec] = {}
     for name in _variants(raw):
-        problems += _check_variant(raw, name, pairs, source, base_dir, paths_only=spec is None)[1]
+        variant_spec, variant_problems = _check_variant(raw, name, pairs, source, base_dir,
+                                                        paths_only=spec is None)
+        problems += variant_problems
+        if variant_spec is not None:
+            variant_specs[name] = variant_spec
     if spec is None or problems:
         raise ScenarioError(_with_lines(problems, lines, data, raw))
-    return Scenario(source, base_dir, raw, spec, list(_variants(raw)) or [BASE], pairs)
+    warnings = _with_lines(_unreached(source, variant_specs or {BASE: spec}), lines, data, raw)
+    return Scenario(source, base_dir, raw, spec, list(_variants(raw)) or [BASE], pairs, tuple(warnings))
+
+
+def _unreached(source: str, specs: Mapping[str, ScenarioSpec]) -> list[Problem]:
+    """A warning per component that no workload reaches in the variants that run (all of them, or
+    the base when there are none); the variants are named when only some of them miss it."""
+    missed: dict[str, list[str]] = {}
+    for variant, spec in specs.items():
+        for name in unreachable_components(spec.workload, spec.components):
+            missed.setdefault(name, []).append(variant)
+    warnings = []
+    for name, variants in missed.items():
+        some = f" in variant{'s' * (len(variants) > 1)} {', '.join(variants)}"
+        where = "" if len(variants) == len(specs) else some
+        message = f"warning: no workload reaches this component{where} (its metrics will be empty)"
+        warnings.append(Problem(source, f"components.{name}", message))
+    return warnings
 
 
 def locate_scenario(path_or_builtin_name: str | Path) -> Path:
@@ -263,22 +289,29 @@ def _validate(data: dict[str, Any], source: str, base_dir: Path, *, prefix: str 
     except ValidationError as error:
         problems = validation_problems(error, data, ScenarioSpec, file=source, prefix=prefix, by_name=by_name)
         return None, problems
-    problems = _csv_problems(spec, data, source, base_dir, prefix, by_name)
+    spec, problems = _read_csv_profiles(spec, data, source, base_dir, prefix, by_name)
     return (None if problems else spec), problems
 
 
-def _csv_problems(spec: ScenarioSpec, data: dict[str, Any], source: str, base_dir: Path, prefix: str,
-                  by_name: bool) -> list[Problem]:
-    """Read every CSV profile now, so a bad row fails validation instead of a run hours later."""
-    problems = []
+def _read_csv_profiles(spec: ScenarioSpec, data: dict[str, Any], source: str, base_dir: Path, prefix: str,
+                       by_name: bool) -> tuple[ScenarioSpec, list[Problem]]:
+    """Read every CSV profile now, into the spec's ``points``: a bad row fails validation instead
+    of a run hours later, and a run is a pure function of its spec (no file read while building,
+    so a worker on another machine needs no copy of the CSV)."""
+    problems, workloads = [], []
     for index, workload in enumerate(spec.workload):
-        if isinstance(workload.profile, CsvProfileSpec):
+        profile = workload.profile
+        if isinstance(profile, CsvProfileSpec) and profile.points is None:
             try:
-                read_profile_csv(base_dir / workload.profile.path)
+                points = read_profile_csv(base_dir / profile.path)
             except ValueError as error:
                 path = key_path(data, ("workload", index, "profile", "path"), by_name=by_name)
                 problems.append(Problem(source, join_path(prefix, path), str(error)))
-    return problems
+            else:
+                profile = profile.model_copy(update={"points": points})
+                workload = workload.model_copy(update={"profile": profile})
+        workloads.append(workload)
+    return spec.model_copy(update={"workload": workloads}), problems
 
 
 def _display(path: Path, given: str | Path) -> str:

@@ -1,8 +1,9 @@
-"""Checks that need the whole scenario: names that refer to components, and call cycles.
+"""Checks that need the whole scenario: names that refer to components, call cycles, reachability.
 
 A single component can be valid on its own and still name a component that does not exist,
 or close a loop (app calls db, db calls app) that would recurse forever. Each finding is a
-``(loc, message)`` pair so the loader can report every one of them, at its key path.
+``(loc, message)`` pair so the loader can report every one of them, at its key path. A component
+that nothing calls is not an error, only worth a warning (``unreachable_components``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,25 @@ def duplicate_name_problems(entries: Sequence[Any], field: str) -> list[tuple[Lo
     return problems
 
 
+def unreachable_components(workload: Sequence[Any], components: Sequence[Any]) -> list[str]:
+    """Components that no request can reach, in file order.
+
+    Requests enter at each workload's ``entry`` and travel along service ``calls`` (optional ones
+    too), load balancer ``targets`` and cache ``backend``s. A component off every such path is
+    legal but idle: its metrics stay empty, which usually means a forgotten call.
+    """
+    edges = {component.name: [target for target, _ in outgoing_edges(i, component)]
+             for i, component in enumerate(components)}
+    reached: set[str] = set()
+    pending = [entry.entry for entry in workload]
+    while pending:
+        name = pending.pop()
+        if name not in reached and name in edges:
+            reached.add(name)
+            pending += edges[name]
+    return [component.name for component in components if component.name not in reached]
+
+
 def outgoing_edges(index: int, component: Any) -> list[Edge]:
     """The components a component sends requests to, with the key path of each reference."""
     base: Loc = ("components", index)
@@ -52,6 +72,11 @@ def outgoing_edges(index: int, component: Any) -> list[Edge]:
     if isinstance(component, CacheSpec):
         return [(component.backend, (*base, "backend"))]
     return []
+
+
+def callees(component: Any) -> list[str]:
+    """Names of the components ``component`` sends requests to: the one registry of call edges."""
+    return [target for target, _ in outgoing_edges(0, component)]
 
 
 def _named_references(workload: Sequence[Any], components: Sequence[Any]) -> list[tuple[Loc, str]]:

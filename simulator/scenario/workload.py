@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, NonNegativeFloat, model_validator
 
 from simulator.scenario.base import Name, PositiveInt, SpecModel, spec_error
 from simulator.scenario.dists import DistSpec
@@ -116,6 +116,8 @@ class CsvProfileSpec(SpecModel):
     """CSV file, relative to the scenario file."""
     interpolate: Literal["linear", "step"] = "linear"
     """How the rate moves between rows."""
+    points: list[tuple[NonNegativeFloat, NonNegativeFloat]] | None = None
+    """The file's rows as (time s, rate /s); filled in by the loader when it reads the file."""
 
 
 def _steps_shorthand(value: Any) -> Any:

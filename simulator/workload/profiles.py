@@ -11,15 +11,12 @@ numbers: two variants with different profiles consume the same unit draws.
 from __future__ import annotations
 
 import math
-from pathlib import Path
-
-from simulator.scenario.csvprofile import read_profile_csv
 
 _CURVE_POINTS = 64  # segments used to approximate an exponential decay
 _DIURNAL_POINTS_PER_PERIOD = 288  # a knot every 5 minutes of a 24 h cycle
 
 
-def knots_for(profile, base_rate: float, duration: float, base_dir: Path) -> list[tuple[float, float]]:
+def knots_for(profile, base_rate: float, duration: float) -> list[tuple[float, float]]:
     """Knots of the rate function for ``profile`` (None: constant ``base_rate``)."""
     if profile is None:
         return [(0.0, base_rate)]
@@ -30,8 +27,8 @@ def knots_for(profile, base_rate: float, duration: float, base_dir: Path) -> lis
         return _spike(profile, base_rate)
     if kind == "diurnal":
         return _diurnal(profile, base_rate, duration)
-    if kind == "csv":
-        return read_csv_knots(base_dir / profile.path, profile.interpolate)
+    if kind == "csv":  # the loader has read the file into ``points``: no I/O while building
+        return csv_knots(list(profile.points), profile.interpolate)
     raise ValueError(f"unknown profile kind {kind!r}")  # the schema rules this out
 
 
@@ -66,9 +63,9 @@ def _diurnal(p, base: float, duration: float) -> list[tuple[float, float]]:
             for i in range(n + 1)]
 
 
-def read_csv_knots(path: Path, interpolate: str) -> list[tuple[float, float]]:
-    """Knots from a ``time,rate`` CSV (seconds, per second); ``step`` holds each rate until the next."""
-    rows = read_profile_csv(path)
+def csv_knots(rows: list[tuple[float, float]], interpolate: str) -> list[tuple[float, float]]:
+    """Knots from a ``time,rate`` trace (seconds, per second); ``step`` holds each rate until the next."""
+    rows = [(float(t), float(r)) for t, r in rows]
     if interpolate == "linear":
         return rows
     knots = []

@@ -1,0 +1,257 @@
+"""Cascade and recovery metrics: how long a run stays outside its SLO, and whether it comes back.
+
+A fault's trigger is short; the damage is how long the system stays unhealthy after it. These
+metrics judge the run against its :class:`~simulator.scenario.slo.SloSpec` over sliding
+windows, so a retry storm that outlives its trigger shows up as recovery time, and one that
+never ends shows up as ``stuck``. Names are stable API, like the summary's. Everything is
+computed once, after the run, from the per-request columns: sorting, ``np.searchsorted`` and
+cumulative sums, never a pass over the requests per window.
+
+Definitions (``window`` and the objective come from the SLO; times in seconds):
+
+- **Window positions**: window ends ``t = warmup + window, warmup + window + step, ... <= end``.
+- **SLO window** ending at ``t``: the requests that *ended* in ``(t - window, t]`` (an observer's
+  view: whatever answered then, whenever it arrived). Availability = ok / ended; p99 = the 99th
+  percentile (numpy's default, linear) of the latency (``t_end - t_arrival``) of its ok requests,
+  computed exactly. The window *violates* the SLO if availability < ``slo.availability``, or
+  p99 > ``slo.latency_p99``, or nothing ended in it although requests arrived in
+  ``[t - window, t)`` (a system that answers nothing is not healthy). A window with no arrivals
+  and no completions does not violate. A request has *ended* when it has an end time and is not
+  ``incomplete``; it is *ok* when its outcome is ``Outcome.OK`` (every other outcome, including
+  ones added later, is a failure).
+- ``degraded_seconds``: ``step`` x the number of window positions that violate. A trailing window
+  sees a failure for ``window`` seconds, so a D-second outage counts about D + ``window``.
+- ``time_to_recover``: from the end of the last fault (the latest end) until the system is back
+  within the SLO for good: if no window ending at or after that end violates, 0; otherwise the
+  first window after the last violating one is the first that stays healthy up to ``end``, and
+  recovery is dated at its *start* (``t - window``: the requests ending after it are healthy),
+  so that the window's own length does not count as recovery time; clamped at 0. Accurate to one
+  ``step``. None without faults, if a fault never ends, if no window ends after the last fault,
+  or if the last window position still violates (never recovered).
+- ``peak_amplification``: over windows of *arrivals* ``[t - window, t)`` at the same positions, the
+  largest mean number of attempts per request, counting the requests that arrived in the window
+  and ended (outcome not ``incomplete``). None if no window has any.
+- **Final window**: the requests that *arrived* in ``[end - final, end)``, ``final`` being
+  ``slo.final_window`` or, if none, 10% of the measured span ``end - warmup`` but at least 60 s;
+  never more than the measured span. ``final_availability`` = ok / arrived there (requests still
+  in flight after the drain count as not ok, as in the summary); None without arrivals.
+- ``stuck`` (a bool): every fault has ended by the start of the final window, yet
+  ``final_availability`` < ``slo.availability``: the failure sustains itself. Without faults it is
+  the final-window check alone; a fault still active in the final window makes it False.
+- ``time_to_detect.<fault>``: first detection time - fault start, at least 0; None if never
+  detected.
+
+Outputs are Python floats, bools or None; never NaN or inf.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+from simulator.request import INCOMPLETE, OK
+
+if TYPE_CHECKING:  # the scenario package is not needed to compute, only to type
+    from simulator.scenario.slo import SloSpec
+
+P99 = 0.99
+"""The latency quantile the SLO bounds."""
+MIN_FINAL_WINDOW = 60.0
+"""Seconds: the default final window is never shorter, so a short run is judged on a real stretch."""
+FINAL_FRACTION = 0.1
+"""The default final window is this fraction of the measured span."""
+
+
+class _Completions(NamedTuple):
+    """Ended requests by end time: ok ones with their latencies, failed ones alone."""
+
+    ok_end: np.ndarray  # sorted
+    ok_latency: np.ndarray  # in ok_end order
+    fail_end: np.ndarray  # sorted
+
+
+class _Arrivals(NamedTuple):
+    """Requests by arrival time: a window of arrivals is one slice."""
+
+    t: np.ndarray  # sorted
+    ended: np.ndarray  # bool
+    attempts: np.ndarray  # attempts of the requests that ended, 0 for the others
+    ok: np.ndarray  # bool
+
+
+def recovery_metrics(arrays: dict[str, np.ndarray], *, warmup: float, end: float, slo: SloSpec,
+                     faults: Sequence[tuple[str, float, float | None]],
+                     detections: Mapping[str, float | None],
+                     step: float = 1.0) -> dict[str, float | bool | None]:
+    """The run's recovery metrics (see the module docstring for each definition).
+
+    Args:
+        arrays: Per-request columns indexed by id (``Recorder.request_arrays()``).
+        warmup: Start of the measured span, seconds.
+        end: End of the measured span (the scenario's duration), seconds.
+        slo: The objective (an ``SloSpec``).
+        faults: (name, start, end or None if it lasts to the end of the run), seconds.
+        detections: Fault name -> first detection time in seconds, or None.
+        step: Seconds between window positions (> 0).
+    """
+    if not step > 0:
+        raise ValueError(f"step must be greater than zero; got {step!r}")
+    ended = np.isfinite(arrays["t_end"]) & (arrays["outcome"] != INCOMPLETE)
+    ok = ended & (arrays["outcome"] == OK)
+    completions = _completions(arrays, ended, ok)
+    arrivals = _arrivals(arrays, ended, ok)
+    ends = _window_ends(warmup, end, slo.window, step)
+    violating = _violations(completions, arrivals, ends, slo)
+    metrics: dict[str, float | bool | None] = {
+        f"time_to_detect.{name}": _time_to_detect(start, detections.get(name)) for name, start, _ in faults
+    }
+    metrics["time_to_recover"] = _time_to_recover(ends, violating, _last_fault_end(faults), slo.window)
+    metrics["degraded_seconds"] = float(step * np.count_nonzero(violating))
+    metrics["peak_amplification"] = _peak_amplification(arrivals, ends, slo.window)
+    final_start = end - _final_length(slo.final_window, end - warmup)
+    final = _availability_between(arrivals, final_start, end)
+    faults_over = all(f_end is not None and f_end <= final_start for _, _, f_end in faults)
+    metrics["stuck"] = bool(faults_over and final is not None and final < slo.availability)
+    metrics["final_availability"] = final
+    return metrics
+
+
+def _completions(arrays, ended: np.ndarray, ok: np.ndarray) -> _Completions:
+    """End-ordered columns; one argsort of the ok ends keeps each latency with its end time."""
+    t_end = arrays["t_end"]
+    ok_end = t_end[ok]
+    order = np.argsort(ok_end)
+    latency = (ok_end - arrays["t_arrival"][ok])[order]
+    return _Completions(ok_end[order], latency, np.sort(t_end[ended & ~ok]))
+
+
+def _arrivals(arrays, ended: np.ndarray, ok: np.ndarray) -> _Arrivals:
+    """Arrival-ordered columns; the recorder appends arrivals in time order, so usually no sort."""
+    t, attempts = arrays["t_arrival"], arrays["attempts"]
+    if t.size and not np.all(t[1:] >= t[:-1]):
+        order = np.argsort(t, kind="stable")
+        t, attempts, ended, ok = t[order], attempts[order], ended[order], ok[order]
+    return _Arrivals(t, ended, np.where(ended, attempts, 0), ok)
+
+
+def _window_sums(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``values[lo:hi].sum()`` for each pair of indices, in int64 (uint16 attempts would overflow).
+
+    Sums between consecutive distinct indices (``np.add.reduceat``, one pass over the values)
+    rather than a cumulative sum as long as the run: at 10M requests that array alone costs more
+    than all the sums.
+    """
+    if not lo.size:
+        return np.zeros(0, np.int64)
+    cuts, position = np.unique(np.concatenate((lo, hi)), return_inverse=True)
+    inner = cuts[cuts < values.size]
+    segments = np.add.reduceat(values, inner, dtype=np.int64) if inner.size else np.zeros(0, np.int64)
+    # Sums from cuts[0] up to each index: the part before cuts[0] cancels in the differences.
+    before = np.concatenate(([0], np.cumsum(segments)))[:cuts.size][position]
+    return before[lo.size:] - before[:lo.size]
+
+
+def _window_ends(warmup: float, end: float, window: float, step: float) -> np.ndarray:
+    """Window end times warmup + window + k step up to ``end`` (a hair of slack for float steps)."""
+    last = math.floor((end - warmup - window) / step + 1e-9)
+    if last < 0:
+        return np.zeros(0)
+    return np.minimum(warmup + window + step * np.arange(last + 1), end)
+
+
+def _count_in(sorted_times: np.ndarray, lo: np.ndarray, hi: np.ndarray, side: str) -> np.ndarray:
+    """How many times fall in (lo, hi] (side="right") or [lo, hi) (side="left")."""
+    return np.searchsorted(sorted_times, hi, side) - np.searchsorted(sorted_times, lo, side)
+
+
+def _violations(completions: _Completions, arrivals: _Arrivals, ends: np.ndarray,
+                slo: SloSpec) -> np.ndarray:
+    """Per window position: True where the window breaks the SLO."""
+    starts = ends - slo.window
+    ok = _count_in(completions.ok_end, starts, ends, "right")
+    ended = ok + _count_in(completions.fail_end, starts, ends, "right")
+    arrived = _count_in(arrivals.t, starts, ends, "left")
+    availability = np.divide(ok, ended, out=np.ones(ends.size), where=ended > 0)
+    unavailable = availability < slo.availability
+    silent = (ended == 0) & (arrived > 0)
+    return unavailable | silent | _p99_above(completions, starts, ends, slo.latency_p99)
+
+
+def _p99_above(completions: _Completions, starts: np.ndarray, ends: np.ndarray, limit: float) -> np.ndarray:
+    """Per window: is the p99 of its ok latencies above ``limit``? Exact, as np.quantile decides.
+
+    Only counts are needed in most windows: numpy's linear p99 lies between the sorted values at
+    ranks ``floor(0.99 (n - 1))`` and the next, so counting the latencies above the limit settles
+    it unless exactly those two ranks straddle the limit. Only those few windows are sorted.
+    """
+    ok_end, latency = completions.ok_end, completions.ok_latency
+    lo = np.searchsorted(ok_end, starts, "right")
+    n = np.searchsorted(ok_end, ends, "right") - lo
+    slow = _count_in(ok_end[latency > limit], starts, ends, "right")
+    below = np.floor((n - 1) * P99).astype(np.int64)  # numpy's virtual index, rounded down
+    first_slow = n - slow  # rank of the smallest latency above the limit
+    above = (slow > 0) & (below >= first_slow)
+    for k in np.flatnonzero((slow > 0) & (below == first_slow - 1)):
+        above[k] = np.quantile(latency[lo[k]:lo[k] + n[k]], P99) > limit
+    return above
+
+
+def _time_to_recover(ends: np.ndarray, violating: np.ndarray, fault_end: float | None,
+                     window: float) -> float | None:
+    """Seconds from the last fault's end to the start of the first window that stays healthy."""
+    if fault_end is None:
+        return None
+    after = np.flatnonzero(ends >= fault_end)
+    if not after.size:
+        return None
+    bad = np.flatnonzero(violating[after])
+    if not bad.size:
+        return 0.0
+    last_bad = after[bad[-1]]
+    if last_bad == ends.size - 1:
+        return None
+    return max(0.0, float(ends[last_bad + 1] - window - fault_end))
+
+
+def _last_fault_end(faults: Sequence[tuple[str, float, float | None]]) -> float | None:
+    """The latest fault end; None without faults or if one lasts to the end of the run."""
+    f_ends = [f_end for _, _, f_end in faults]
+    if not f_ends or any(f_end is None for f_end in f_ends):
+        return None
+    return max(f_ends)
+
+
+def _peak_amplification(arrivals: _Arrivals, ends: np.ndarray, window: float) -> float | None:
+    """Largest mean attempts per ended request over windows of arrivals [t - window, t)."""
+    lo = np.searchsorted(arrivals.t, ends - window, "left")
+    hi = np.searchsorted(arrivals.t, ends, "left")
+    count = _window_sums(arrivals.ended, lo, hi)
+    tries = _window_sums(arrivals.attempts, lo, hi)
+    has = count > 0
+    if not has.any():
+        return None
+    return float(np.max(tries[has] / count[has]))
+
+
+def _final_length(final_window: float | None, span: float) -> float:
+    """The final window's length: as given or 10% of the span (>= 60 s), never beyond the span."""
+    length = final_window if final_window is not None else max(FINAL_FRACTION * span, MIN_FINAL_WINDOW)
+    return max(0.0, min(length, span))
+
+
+def _availability_between(arrivals: _Arrivals, start: float, end: float) -> float | None:
+    """ok / arrived over the requests that arrived in [start, end); None if none did."""
+    lo, hi = np.searchsorted(arrivals.t, [start, end], "left")
+    if hi <= lo:
+        return None
+    return float(np.count_nonzero(arrivals.ok[lo:hi]) / (hi - lo))
+
+
+def _time_to_detect(start: float, detected: float | None) -> float | None:
+    """Seconds from a fault's start to its first detection (0 if detected before); None if never."""
+    if detected is None or not math.isfinite(detected):
+        return None
+    return max(0.0, float(detected - start))
