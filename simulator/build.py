@@ -17,13 +17,14 @@ from simulator.components.base import UNIFORM01
 from simulator.components.cache import Cache
 from simulator.components.database import Database
 from simulator.components.external import External
+from simulator.components.global_router import GlobalRouter
 from simulator.components.load_balancer import LoadBalancer
 from simulator.components.service import Service
 from simulator.engine import SimContext
 from simulator.faults import plan_faults
 from simulator.randomness import RandomStreams, sampler
 from simulator.recorder import Recorder
-from simulator.scenario.references import callees
+from simulator.scenario.references import reachable_from
 from simulator.work import WorkPlan
 from simulator.workload.arrivals import ClosedLoopSource, OpenLoopSource
 from simulator.workload.backoff import Backoff
@@ -36,6 +37,7 @@ COMPONENT_CLASSES = {
     "database": Database,
     "cache": Cache,
     "external": External,
+    "global": GlobalRouter,
 }
 """The one registry of component kinds; their call edges are listed by scenario.references.callees."""
 
@@ -49,6 +51,8 @@ class System:
     clients: list[Client] = field(default_factory=list)
     sources: list[object] = field(default_factory=list)
     injectors: list[object] = field(default_factory=list)
+    plan: WorkPlan | None = None
+    spec: object = None
 
 
 def build(spec, *, seed: int, replication: int) -> System:
@@ -65,32 +69,23 @@ def build(spec, *, seed: int, replication: int) -> System:
         injector.prepare(components)  # track the targets, put gates in front of them
     for component in components.values():
         component.wire(components)
-    system = System(ctx, components, injectors=injectors)
-    for injector in injectors:
-        injector.wrap(system)
+    system = System(ctx, components, injectors=injectors, plan=plan, spec=spec)
     for index, workload in enumerate(spec.workload):
         client, source = _workload(ctx, plan, spec, components, workload, index)
         system.clients.append(client)
         system.sources.append(source)
+    for component in components.values():
+        if hasattr(component, "set_workload_regions"):
+            component.set_workload_regions([w.region for w in spec.workload])
+    for injector in injectors:
+        injector.wrap(system)  # call edges, clients included
     return system
-
-
-def reachable(spec, entry: str) -> list[str]:
-    """Names of every component a request entering at ``entry`` can visit (entry first)."""
-    by_name = spec.components_by_name
-    seen, stack = [], [entry]
-    while stack:
-        name = stack.pop()
-        if name not in seen:
-            seen.append(name)
-            stack.extend(callees(by_name[name]))
-    return seen
 
 
 def _workload(ctx, plan, spec, components, workload, index):
     name = workload.name
     streams = ctx.streams
-    reach = reachable(spec, workload.entry)
+    reach = reachable_from(spec, workload.entry)
     retry = workload.client.retry
     backoff = Backoff(retry, sampler(UNIFORM01, streams.generator(f"workload.{name}.client.retry_jitter"))) \
         if retry else None
@@ -110,6 +105,9 @@ def _workload(ctx, plan, spec, components, workload, index):
 def start(system: System, sample_interval: float) -> None:
     """Start arrivals, the gauge sampler and the warm-up mark."""
     ctx = system.ctx
+    for component in system.components.values():
+        if hasattr(component, "start"):
+            component.start()  # control loops such as health checks
     for source in system.sources:
         source.start()
     for injector in system.injectors:

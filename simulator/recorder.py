@@ -114,8 +114,13 @@ class Recorder:
         t_end = np.full(n, np.nan)
         outcome = np.full(n, int(INCOMPLETE), dtype=np.int8)
         attempts = np.zeros(n, dtype=np.uint16)
+        finished_twice = 0
         if len(self.done_id):
             ids = np.frombuffer(self.done_id, dtype=np.uint32)
+            seen = np.zeros(n, dtype=bool)
+            seen[ids] = True
+            finished_twice = len(ids) - int(np.count_nonzero(seen))  # the books must balance
+            del seen
             t_end[ids] = np.frombuffer(self.t_end, dtype=np.float64)
             outcome[ids] = np.frombuffer(self.outcome, dtype=np.int8)
             attempts[ids] = np.frombuffer(self.attempts, dtype=np.uint16)
@@ -125,6 +130,7 @@ class Recorder:
         self._arrays = {
             "t_arrival": t_arrival, "workload": workload,
             "t_end": t_end, "outcome": outcome, "attempts": attempts,
+            "finished_twice": finished_twice,
         }
         return self._arrays
 

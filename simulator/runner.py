@@ -12,8 +12,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from simulator.accounting import check_accounting
 from simulator.analysis import summarize, traffic_frame
 from simulator.build import build, start
+from simulator.recovery import recovery_metrics
 from simulator.scenario import Problem, ScenarioError
 
 PROGRESS_STEPS = 100
@@ -90,6 +92,23 @@ def _drain(ctx, step: float) -> None:
         env.run(until=min(env.now + step, ctx.stop))
 
 
+DETECTION_EVENTS = frozenset(("detected_down", "failover", "promoted", "rerouted"))
+"""Routing changes that exclude a failed part: what ``time_to_detect`` waits for."""
+
+
+def fault_metrics(arrays, spec, injectors, events: pd.DataFrame) -> dict:
+    """Recovery metrics (time_to_recover, degraded_seconds, stuck...) and time_to_detect per fault."""
+    detections = {}
+    routing = events[events["kind"].isin(DETECTION_EVENTS)] if len(events) else events
+    for injector in injectors:
+        hits = routing[(routing["t"] >= injector.start_time) & routing["detail"].isin(injector.affected)] \
+            if len(routing) else routing
+        detections[injector.name] = float(hits["t"].min()) if len(hits) else None
+    faults = [(i.name, i.start_time, i.end_time) for i in injectors]
+    return recovery_metrics(arrays, warmup=spec.warmup, end=spec.duration, slo=spec.slo, faults=faults,
+                            detections=detections)
+
+
 def _collect(scenario, variant, spec, system, windows, seed, replication, interval, started) -> RunResult:
     ctx = system.ctx
     now = ctx.env.now
@@ -101,8 +120,11 @@ def _collect(scenario, variant, spec, system, windows, seed, replication, interv
     traffic = traffic_frame(recorder.completion_arrays(), t_arrival, workload, names, interval,
                             spec.duration)
     arrays = recorder.request_arrays()
+    check_accounting(arrays, names)
     summary = summarize(arrays, spec.warmup, spec.duration, windows, names)
     summary["late_answers"] = float(sum(c.late_answers for c in system.clients))
+    summary["wasted_work"] = float(sum(v for k, v in summary.items() if k.startswith("wasted_work.")))
+    summary.update(fault_metrics(arrays, spec, system.injectors, recorder.events_frame()))
     recorder.event(spec.duration, "end")
     if now > spec.duration:
         recorder.event(now, "drain_end")

@@ -51,10 +51,16 @@ class WorkPlan:
         overflow = factory(self.streams.generator(f"component.{component}.{purpose}.extra"))
         return len(self.slots) - 1, overflow
 
-    def drawer(self, workload: str, reachable: Iterable[str], retry: bool = False) -> Callable[[], list]:
-        """A zero-argument function returning a fresh work list for one attempt of ``workload``."""
+    def drawer(self, workload: str, reachable: Iterable[str], retry: bool = False,
+               prefix: str | None = None) -> Callable[[], list]:
+        """A zero-argument function returning a fresh work list for one attempt of ``workload``.
+
+        ``prefix`` names other streams for the same slots (a surge fault's extra requests draw
+        from ``fault.<name>.work.*`` so they cannot shift the workload's own draws).
+        """
         reach = set(reachable)
-        prefix = f"workload.{workload}.retry" if retry else f"workload.{workload}"
+        if prefix is None:
+            prefix = f"workload.{workload}.retry" if retry else f"workload.{workload}"
         draws = [
             s.factory(self.streams.generator(f"{prefix}.{s.component}.{s.purpose}"))
             if s.component in reach else _NOT_REACHED

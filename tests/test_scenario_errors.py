@@ -79,7 +79,7 @@ def test_unknown_key_lists_allowed_keys(problems):
     """An unknown key is named, with a suggestion and every allowed key."""
     assert problems({"components.app.replica": 3}) == [
         "components[1].replica: unknown key 'replica' (did you mean 'replicas'?); expected one of: kind, "
-        "name, replicas, workers, queue_limit, service_time, error_rate, calls, parallel, balance"]
+        "name, replicas, workers, queue_limit, service_time, error_rate, calls, parallel, balance, region"]
 
 
 def test_unknown_nested_key_path(problems):
@@ -105,7 +105,7 @@ def test_unknown_kind_lists_kinds(problems):
     """An unknown component kind lists the known kinds."""
     assert problems({"components.db.kind": "databse"}) == [
         "components[4].kind: unknown kind 'databse' (did you mean 'database'?); "
-        "expected one of: service, load_balancer, database, cache, external"]
+        "expected one of: service, load_balancer, database, cache, external, global"]
 
 
 def test_unknown_dist_lists_dists(problems):

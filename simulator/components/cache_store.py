@@ -90,6 +90,18 @@ class CacheStore:
         self._expiry[key] = expiry
         self._admit(key)
 
+    def flush(self, fraction: float = 1.0, uniform=None) -> int:
+        """Lose ``fraction`` of the entries (a restart, a FLUSHALL, a bad deploy); returns how many.
+
+        Each entry is lost with probability ``fraction``, decided by ``uniform()`` draws (the
+        flushing fault's own stream), in key order so the choice does not depend on the policy.
+        """
+        keys = sorted(self._expiry) if fraction < 1.0 else list(self._expiry)
+        lost = keys if fraction >= 1.0 else [k for k in keys if uniform() < fraction]
+        for key in lost:
+            self._remove(key)
+        return len(lost)
+
     @property
     def hit_ratio(self) -> float:
         """Hits over lookups so far (0 before the first lookup)."""

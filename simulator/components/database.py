@@ -34,11 +34,23 @@ class Database:
         station = self.primary
         if self._rw_slot is not None:
             slot, extra = self._rw_slot
-            if take(att.work, slot, extra) < self.read_fraction:
-                i = self._next_read
+            if take(att.work, slot, extra) < self.read_fraction and self.read_nodes:
+                i = self._next_read % len(self.read_nodes)
                 station = self.read_nodes[i]
-                self._next_read = (i + 1) % len(self.read_nodes)
+                self._next_read = i + 1
         self.group.submit(station, att, done)
+
+    def promote(self) -> object | None:
+        """Fail over: the first read replica becomes the primary (None if there is none)."""
+        if not self.read_nodes:
+            return None
+        self.primary = self.read_nodes.pop(0)
+        return self.primary
+
+    def rejoin(self, node) -> None:
+        """A former primary, restarted, serves reads again as a replica."""
+        if node is not self.primary and node not in self.read_nodes:
+            self.read_nodes.append(node)
 
     def wire(self, components: dict) -> None:
         """Nothing to resolve: this component calls nothing."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from simulator.components.balancing import make_picker
 from simulator.components.base import dist_factory, take
+from simulator.components.health_check import HealthChecker
 from simulator.request import UNAVAILABLE
 
 
@@ -82,6 +83,11 @@ class LoadBalancer:
 
     def track(self) -> None:
         """Nothing to switch: a balancer's own faults are handled by a gate in front of it."""
+
+    def start(self) -> None:
+        """Start the health checker, if the balancer has one (after wiring, before the run)."""
+        if self.spec.health_check is not None:
+            HealthChecker(self.ctx, self, self.spec.health_check).start()
 
     def handle(self, att, done) -> None:
         """Component protocol: pick a healthy replica (after the hop latency, if any)."""

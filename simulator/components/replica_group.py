@@ -256,11 +256,15 @@ class ReplicaGroup:
             self._announce("up", station)
         return station
 
-    def _ready(self, station: Station) -> None:
+    def _ready(self, station: Station, announce: bool = True) -> None:
+        """The replica serves from now on. A new one is announced (it registers, as a pod that
+        turns ready joins its endpoints); a restarted one is not: balancers that had dropped it
+        learn of its return through their health checks."""
         if station.health.state == "starting":
             station.health.state = "up"
             station.set_workers(self.workers)
-            self._announce("up", station)
+            if announce:
+                self._announce("up", station)
 
     def remove_replica(self, station: Station) -> None:
         """Scale in: deregister at once, finish what is queued and in service, then retire."""
@@ -335,9 +339,9 @@ class ReplicaGroup:
             self._reset(station)
         health.state = "starting"
         if startup > 0.0:
-            self.ctx.later(startup, lambda _: self._ready(station))
+            self.ctx.later(startup, lambda _: self._ready(station, announce=False))
         else:
-            self._ready(station)
+            self._ready(station, announce=False)
 
     def _reset(self, station: Station) -> None:
         """End everything on the station with ERROR now; late timers for it are ignored."""
@@ -364,6 +368,7 @@ class GroupStats:
         self.group = group
         self._last = (0.0, 0.0)  # (busy, capacity) worker-seconds at the previous sample
         self._mark: tuple[float, float, float, float] | None = None
+        self._wasted_mark = 0.0
 
     def _stations(self) -> list[Station]:
         return [*self.group.replicas, *self.group.retired]
@@ -395,6 +400,7 @@ class GroupStats:
         """Start the measurement window: snapshot integrals, restart queue maxima."""
         busy, queued, capacity = self._areas()
         self._mark = (now, busy, queued, capacity)
+        self._wasted_mark = self.group.wasted
         for s in self.group.replicas:
             s.reset_queue_max()
 
@@ -409,4 +415,5 @@ class GroupStats:
             "utilization": (busy - busy0) / (capacity - cap0) if capacity > cap0 else 0.0,
             "queue_mean": (queued - queued0) / span,
             "queue_max": float(max(s.queue_max for s in self._stations())),
+            "wasted_work": self.group.wasted - self._wasted_mark,
         }

@@ -21,7 +21,7 @@ from simulator.scenario.base import (
     spec_error,
 )
 from simulator.scenario.dists import ConstantDistSpec, DistSpec, KeysSpec
-from simulator.units import Count, Fraction, PositiveDuration
+from simulator.units import Count, Duration, Fraction, PositiveDuration
 
 
 class CallSpec(SpecModel):
@@ -42,6 +42,19 @@ CallEntry = Annotated[
     CallSpec,
     BeforeValidator(_call_shorthand, json_schema_input_type=Union[str, CallSpec]),  # noqa: UP007
 ]
+
+
+class HealthCheckSpec(SpecModel):
+    """Active probes from a balancer to each target replica (how it learns of a dead one)."""
+
+    interval: PositiveDuration = 5.0
+    """Time between probes of one replica, seconds."""
+    timeout: PositiveDuration = 1.0
+    """A probe unanswered after this long fails (a hung replica), seconds."""
+    unhealthy_after: PositiveInt = 3
+    """Consecutive failed probes before the balancer stops routing to the replica."""
+    healthy_after: PositiveInt = 2
+    """Consecutive good probes before it routes to the replica again."""
 
 
 class ServiceSpec(SpecModel):
@@ -66,6 +79,8 @@ class ServiceSpec(SpecModel):
     """Make the calls concurrently instead of one after another."""
     balance: Literal["round_robin", "random"] = "round_robin"
     """How direct callers (not through a load balancer) spread requests over replicas."""
+    region: Name | None = None
+    """Region the component runs in (for region outages and global routing)."""
 
 
 class LoadBalancerSpec(SpecModel):
@@ -82,6 +97,17 @@ class LoadBalancerSpec(SpecModel):
     """Relative weights, one per target replica; required iff policy is weighted."""
     latency: DistSpec | None = None
     """Added latency per request, seconds (none: zero)."""
+    health_check: HealthCheckSpec | None = None
+    """Probes that detect dead replicas (none: the balancer never learns of a crash)."""
+    copies: PositiveInt = 1
+    """Balancer instances (1: a single point of failure)."""
+    mode: Literal["active_passive", "active_active"] = "active_passive"
+    """With several copies: one serves and the others stand by, or all serve."""
+    failover_after: Duration = 10.0
+    """Time to notice a dead copy and move its traffic to another, seconds."""
+
+    region: Name | None = None
+    """Region the component runs in (for region outages and global routing)."""
 
     @model_validator(mode="after")
     def _weights_iff_weighted(self) -> LoadBalancerSpec:
@@ -110,6 +136,8 @@ class DatabaseSpec(SpecModel):
     """Fraction of queries that are reads and may go to a replica."""
     error_rate: Fraction = 0.0
     """Fraction of queries that fail."""
+    region: Name | None = None
+    """Region the component runs in (for region outages and global routing)."""
 
 
 class CacheSpec(SpecModel):
@@ -130,6 +158,8 @@ class CacheSpec(SpecModel):
     """Time to answer a hit, seconds (default 0.5ms)."""
     backend: str
     """Name of the component asked on a miss."""
+    region: Name | None = None
+    """Region the component runs in (for region outages and global routing)."""
 
 
 class ExternalSpec(SpecModel):
@@ -142,10 +172,29 @@ class ExternalSpec(SpecModel):
     """Response time, seconds."""
     error_rate: Fraction = 0.0
     """Fraction of calls that fail."""
+    region: Name | None = None
+    """Region the component runs in (for region outages and global routing)."""
+
+
+class GlobalRouterSpec(SpecModel):
+    """Global routing (GeoDNS, anycast): each workload goes to its own region's entry when it is
+    believed healthy, otherwise to the first healthy one in ``targets`` order, paying ``remote_latency``."""
+
+    kind: Literal["global"] = "global"
+    name: Name
+    """Component name."""
+    targets: Annotated[list[str], Field(min_length=1)]
+    """Regional entry components, each with a ``region``; the order is the fallback order."""
+    remote_latency: DistSpec = ConstantDistSpec(value=0.05)
+    """Latency added to a request served outside its workload's region, seconds."""
+    health_check: HealthCheckSpec = HealthCheckSpec()
+    """How the router probes each regional entry."""
+    region: Name | None = None
+    """Region the component runs in (for region outages and global routing)."""
 
 
 ComponentSpec = Annotated[
-    Union[ServiceSpec, LoadBalancerSpec, DatabaseSpec, CacheSpec, ExternalSpec],  # noqa: UP007
+    Union[ServiceSpec, LoadBalancerSpec, DatabaseSpec, CacheSpec, ExternalSpec, GlobalRouterSpec],  # noqa: UP007
     Field(discriminator="kind"),
 ]
 """Any component, chosen by ``kind``."""

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from simulator.scenario.base import Loc
-from simulator.scenario.components import CacheSpec, LoadBalancerSpec, ServiceSpec
+from simulator.scenario.components import CacheSpec, GlobalRouterSpec, LoadBalancerSpec, ServiceSpec
 
 Edge = tuple[str, Loc]
 """A reference to another component, with the key path that makes it."""
@@ -71,12 +71,27 @@ def outgoing_edges(index: int, component: Any) -> list[Edge]:
         return [(component.targets, (*base, "targets"))]
     if isinstance(component, CacheSpec):
         return [(component.backend, (*base, "backend"))]
+    if isinstance(component, GlobalRouterSpec):
+        return [(target, (*base, "targets", j)) for j, target in enumerate(component.targets)]
     return []
 
 
 def callees(component: Any) -> list[str]:
     """Names of the components ``component`` sends requests to: the one registry of call edges."""
     return [target for target, _ in outgoing_edges(0, component)]
+
+
+def reachable_from(spec: Any, entry: str) -> list[str]:
+    """Names of every component a request entering at ``entry`` can visit (entry first)."""
+    by_name = spec.components_by_name
+    seen: list[str] = []
+    stack = [entry]
+    while stack:
+        name = stack.pop()
+        if name not in seen:
+            seen.append(name)
+            stack.extend(callees(by_name[name]))
+    return seen
 
 
 def _named_references(workload: Sequence[Any], components: Sequence[Any]) -> list[tuple[Loc, str]]:

@@ -37,7 +37,11 @@ from simulator.scenario.dists import (
     UniformKeysSpec,
     ZipfKeysSpec,
 )
+from simulator.scenario.expectations import ExpectationSpec, expectation_problems
+from simulator.scenario.fault_checks import fault_problems
+from simulator.scenario.faults import FaultSpec
 from simulator.scenario.references import duplicate_name_problems, reference_problems
+from simulator.scenario.slo import SloSpec
 from simulator.scenario.workload import (
     ArrivalsSpec,
     ClientSpec,
@@ -122,8 +126,14 @@ class ScenarioSpec(SpecModel):
     """Request streams entering the system."""
     components: Annotated[list[ComponentSpec], Field(min_length=1)]
     """The system: services, load balancers, databases, caches, external dependencies."""
+    faults: list[FaultSpec] = []
+    """What breaks, where and when (crashes, hangs, slow dependencies, partitions, surges...)."""
+    slo: SloSpec = SloSpec()
+    """The service-level objective that recovery metrics (time_to_recover, stuck) are judged by."""
     variants: Annotated[dict[str, dict[str, Any]], BeforeValidator(_empty_variant)] = {}
     """Named sets of dotted-path overrides, e.g. ``{components.app.replicas: 8}``."""
+    expect: list[ExpectationSpec] = []
+    """Claims about the results that ``cascade check`` verifies (see simulator.scenario.expectations)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> ScenarioSpec:
@@ -134,6 +144,9 @@ class ScenarioSpec(SpecModel):
         problems += duplicate_name_problems(self.workload, "workload")
         problems += duplicate_name_problems(self.components, "components")
         problems += reference_problems(self.workload, self.components)
+        problems += duplicate_name_problems(self.faults, "faults")
+        problems += fault_problems(self)
+        problems += expectation_problems(self.expect, self.variants)
         if len(problems) == 1:
             raise spec_error(problems[0][1], problems[0][0])
         if problems:

@@ -181,6 +181,8 @@ class WorkloadSpec(SpecModel):
     """Rate over time for open-loop arrivals (none: constant rate)."""
     client: ClientSpec = ClientSpec()
     """Client behaviour: timeout and retries."""
+    region: Name | None = None
+    """Where the users are (a global router sends them to this region first)."""
 
     @model_validator(mode="after")
     def _profile_needs_open_loop(self) -> WorkloadSpec:

@@ -28,6 +28,7 @@ class Client:
         self.entry = entry
         self._handle = entry.handle
         self.workload_index = workload_index
+        self.workload_name = ctx.recorder.workload_names[workload_index]
         self.timeout = spec.timeout
         self.max_attempts = spec.retry.max_attempts if spec.retry else 1
         self.retry_on = frozenset(int(Outcome[o.upper()]) for o in spec.retry_on)
@@ -40,6 +41,13 @@ class Client:
     def submit(self, now: float) -> Attempt:
         """A new logical request arrives at ``now`` (the current simulated time)."""
         att = Attempt(self._record_arrival(now, self.workload_index), now, 1, self._draw_first(), self)
+        self._send(att)
+        return att
+
+    def inject(self, now: float, draw_work: Callable[[], list]) -> Attempt:
+        """An extra request (a surge or burst fault) whose work comes from the fault's own streams,
+        so the workload's own requests keep their work in every variant."""
+        att = Attempt(self._record_arrival(now, self.workload_index), now, 1, draw_work(), self)
         self._send(att)
         return att
 

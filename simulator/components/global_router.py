@@ -1,0 +1,116 @@
+"""``kind: global`` — global routing (GeoDNS, anycast) across regional entry points.
+
+Each request goes to the entry of its workload's region while the router believes that region
+healthy; otherwise to the first healthy entry in ``targets`` order, paying ``remote_latency``. The
+router learns the health of each entry through its own probes (``health_check``: an entry is up
+while some replica or copy of it answers), so after a region dies its users keep being sent there
+until ``unhealthy_after`` probes have failed: the failover is not instant.
+"""
+
+from __future__ import annotations
+
+from simulator.components.base import CallEdge, dist_factory, take
+from simulator.request import UNAVAILABLE
+
+
+class RouterStats:
+    """Which entries the router believes healthy, and how many requests it sent away from home."""
+
+    def __init__(self, router: GlobalRouter):
+        self.router = router
+        self._mark = 0
+
+    def sample(self, now: float, interval: float) -> dict[str, float]:
+        return {"healthy": float(sum(self.router.believed))}
+
+    def mark_warmup(self, now: float) -> None:
+        self._mark = self.router.remote
+
+    def window(self, now: float) -> dict[str, float]:
+        return {"remote_requests": float(self.router.remote - self._mark)}
+
+
+class GlobalRouter:
+    """Component for ``kind: global``."""
+
+    def __init__(self, ctx, spec, plan):
+        self.name = spec.name
+        self.spec = spec
+        self.ctx = ctx
+        self._later = ctx.scheduler()
+        self._remote_slot = plan.slot(spec.name, "remote", dist_factory(spec.remote_latency))
+        self.edges: list[CallEdge] = []
+        self.believed: list[bool] = []
+        self.home: dict[int, int] = {}  # workload index -> its region's target position
+        self.remote = 0
+        self._fails: list[int] = []
+        self._oks: list[int] = []
+        self.stats = RouterStats(self)
+
+    def wire(self, components: dict) -> None:
+        """Resolve the regional entries; each workload's home is the entry in its region."""
+        self.edges = [CallEdge(self.name, components[t]) for t in self.spec.targets]
+        self.believed = [True] * len(self.edges)
+        self._fails = [0] * len(self.edges)
+        self._oks = [0] * len(self.edges)
+        self._regions = [components[t].spec.region for t in self.spec.targets]
+
+    def set_workload_regions(self, regions: list[str | None]) -> None:
+        """Called by the builder: workload index -> region (None: the first target is home)."""
+        self.home = {i: (self._regions.index(r) if r in self._regions else 0) for i, r in enumerate(regions)}
+
+    def track(self) -> None:
+        """Nothing to switch: the router's own crash is handled by a gate in front of it."""
+
+    def handle(self, att, done) -> None:
+        """Component protocol: home region if believed healthy, else the first healthy one."""
+        home = self.home.get(att.client.workload_index, 0)
+        if self.believed[home]:
+            self.edges[home].send(att, done)
+            return
+        other = next((i for i, ok in enumerate(self.believed) if ok), None)
+        if other is None:
+            done(UNAVAILABLE)
+            return
+        self.remote += 1
+        delay = take(att.work, *self._remote_slot)
+        edge = self.edges[other]
+        self._later(delay, lambda _: edge.send(att, done))
+
+    # --- health checks of the regional entries ----------------------------------------------------
+    def start(self) -> None:
+        """Start probing the entries (one round per ``health_check.interval``)."""
+        self.ctx.later(self.spec.health_check.interval, self._probe_all)
+
+    def _probe_all(self, _event=None) -> None:
+        check = self.spec.health_check
+        for i, edge in enumerate(self.edges):
+            self._result(i, entry_is_up(edge.target))
+        if self.ctx.env.now + check.interval < self.ctx.stop:
+            self.ctx.later(check.interval, self._probe_all)
+
+    def _result(self, i: int, ok: bool) -> None:
+        check, now = self.spec.health_check, self.ctx.env.now
+        name = self.edges[i].target.name
+        if ok:
+            self._fails[i], self._oks[i] = 0, self._oks[i] + 1
+            if not self.believed[i] and self._oks[i] >= check.healthy_after:
+                self.believed[i] = True
+                self.ctx.recorder.event(now, "detected_up", self.name, name)
+        else:
+            self._oks[i], self._fails[i] = 0, self._fails[i] + 1
+            if self.believed[i] and self._fails[i] >= check.unhealthy_after:
+                self.believed[i] = False
+                self.ctx.recorder.event(now, "rerouted", self.name, name)
+
+
+def entry_is_up(component) -> bool:
+    """Whether a regional entry answers a probe: its gate is up, or some replica of it is."""
+    gate = getattr(component, "gate", None)
+    if gate is not None and not gate.is_up:
+        return False
+    target = getattr(component, "target", None)  # a balancer answers only if its service does
+    group = getattr(target if target is not None else component, "group", None)
+    if group is not None:
+        return any(r.health is None or r.health.responds for r in group.replicas)
+    return True

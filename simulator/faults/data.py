@@ -1,0 +1,107 @@
+"""Faults on data and places: ``cache_flush``, ``db_primary_failure`` and ``region_outage``.
+
+* ``cache_flush`` — at ``at`` the cache loses ``fraction`` of its entries (each one with that
+  probability, drawn from ``fault.<name>.flush``). Lookups in flight are unaffected; every later
+  miss goes to the backend: the thundering herd on the database.
+* ``db_primary_failure`` — the primary crashes (work on it ends as ``error``; writes sent to it
+  are refused: ``unavailable``); reads keep working on the read replicas. After
+  ``promotion_delay`` the first read replica becomes the primary (event ``promoted``); without
+  read replicas nothing takes over. After ``for`` the old primary restarts as a read replica.
+* ``region_outage`` — every component tagged with the region crashes (replicas and gates alike,
+  with the ``crash`` semantics) and restarts empty after ``for``.
+"""
+
+from __future__ import annotations
+
+from simulator.components.base import UNIFORM01
+from simulator.components.gate import Gate
+from simulator.faults.base import Injector
+from simulator.randomness import sampler
+
+
+class CacheFlush(Injector):
+    """``kind: cache_flush`` (instantaneous; ``for`` only marks a window on the plots)."""
+
+    def __init__(self, ctx, spec):
+        super().__init__(ctx, spec, spec.target)
+
+    @property
+    def end_time(self) -> float | None:
+        return self.spec.end
+
+    def begin(self, system) -> None:
+        cache = system.components[self.target]
+        uniform = sampler(UNIFORM01, self.ctx.streams.generator(f"fault.{self.name}.flush"))
+        lost = cache.store.flush(self.spec.fraction, uniform)
+        self.ctx.recorder.event(self.ctx.env.now, "cache_flushed", self.target, f"{lost} entries")
+
+
+class DbPrimaryFailure(Injector):
+    """``kind: db_primary_failure``."""
+
+    def __init__(self, ctx, spec):
+        super().__init__(ctx, spec, spec.target)
+        self.failed = None
+
+    def prepare(self, components: dict) -> None:
+        components[self.target].track()
+
+    def begin(self, system) -> None:
+        db = system.components[self.target]
+        self.failed = db.primary
+        self.affected = {self.failed.name, self.target}
+        db.group.crash(self.failed)
+        self.ctx.later(self.spec.promotion_delay, lambda _: self._promote(db))
+
+    def _promote(self, db) -> None:
+        if db.primary is not self.failed or self.failed.health.state == "up":
+            return  # already back
+        promoted = db.promote()
+        if promoted is not None:
+            self.ctx.recorder.event(self.ctx.env.now, "promoted", self.target, self.failed.name)
+
+    def end(self, system) -> None:
+        db = system.components[self.target]
+        db.group.restart(self.failed)
+        db.rejoin(self.failed)
+
+
+class RegionOutage(Injector):
+    """``kind: region_outage``: every component of the region crashes for the window."""
+
+    def __init__(self, ctx, spec, components_in_region: list[str]):
+        super().__init__(ctx, spec, spec.region)
+        self.names = components_in_region
+        self.groups: list = []
+        self.gates: list[Gate] = []
+
+    def prepare(self, components: dict) -> None:
+        for name in self.names:
+            component = components[name]
+            group = getattr(component, "group", None)
+            if group is not None:
+                component.track()
+                self.groups.append(group)
+            else:
+                spec = component.spec
+                self.gates.append(getattr(component, "gate", None) or Gate(
+                    self.ctx, component, getattr(spec, "copies", 1), getattr(spec, "mode", "active_passive"),
+                    getattr(spec, "failover_after", 0.0)))
+        self.affected = set(self.names)
+
+    def begin(self, system) -> None:
+        for group in self.groups:
+            for station in list(group.replicas):
+                group.crash(station)
+                self.affected.add(station.name)
+        for gate in self.gates:
+            for copy in range(len(gate.up)):
+                gate.crash(copy)
+
+    def end(self, system) -> None:
+        for group in self.groups:
+            for station in list(group.replicas):
+                group.restart(station)
+        for gate in self.gates:
+            for copy in range(len(gate.up)):
+                gate.restart(copy)

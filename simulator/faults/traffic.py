@@ -1,0 +1,96 @@
+"""Traffic faults: a ``surge`` (a workload's rate x ``factor`` for a window) and a ``burst``
+(``count`` requests at the same instant, every cron job firing at 00:00).
+
+Both add requests *on top of* the workload's own: its arrivals and their work stay exactly the
+same as in a variant without the fault (common random numbers). The extra requests come from the
+fault's own streams (``fault.<name>.arrivals``, ``fault.<name>.work.*``), belong to the workload
+(same client, timeouts, retries, metrics) and are counted like any other request.
+"""
+
+from __future__ import annotations
+
+from simulator.faults.base import Injector
+from simulator.scenario.references import reachable_from
+from simulator.workload.arrivals import OpenLoopSource
+from simulator.workload.profiles import RateFunction, knots_for
+
+_RAMP_STEPS = 16  # linear pieces per ramp: the product of two ramps is not linear
+
+
+def surge_knots(base: list[tuple[float, float]], factor: float, at: float, rise: float,
+                hold_end: float, decay: float) -> list[tuple[float, float]]:
+    """Knots of the *extra* rate (factor - 1) x base(t) x envelope(t): 0 outside the surge."""
+    base_rate = RateFunction(base)
+    top = at + rise
+    times = {0.0, at, top, hold_end, hold_end + decay}
+    times |= {at + rise * i / _RAMP_STEPS for i in range(_RAMP_STEPS)}
+    times |= {hold_end + decay * i / _RAMP_STEPS for i in range(_RAMP_STEPS)}
+    times |= {t for t, _ in base if at <= t <= hold_end + decay}
+
+    def envelope(t: float) -> float:
+        if t < at or t > hold_end + decay:
+            return 0.0
+        if t < top:
+            return (t - at) / rise
+        if t <= hold_end:
+            return 1.0
+        return 1.0 - (t - hold_end) / decay if decay > 0 else 0.0
+
+    knots = [(t, (factor - 1.0) * base_rate.rate(t) * envelope(t)) for t in sorted(times)]
+    knots.append((hold_end + decay + 1e-9, 0.0))
+    return knots
+
+
+class Surge(Injector):
+    """``kind: surge``: an extra open-loop source over the window."""
+
+    def __init__(self, ctx, spec):
+        super().__init__(ctx, spec, spec.target)
+
+    def start(self, system) -> None:
+        workload = next(w for w in system.spec.workload if w.name == self.target)
+        client = next(c for c in system.clients if c.workload_name == self.target)
+        spec = self.spec
+        end = spec.end if spec.end is not None else self.ctx.stop
+        base = knots_for(workload.profile, workload.arrivals.rate, system.spec.duration)
+        rate = RateFunction(surge_knots(base, spec.factor, spec.at, spec.rise, end, spec.decay))
+        draw = system.plan.drawer(self.target, reachable_from(system.spec, workload.entry),
+                                  prefix=f"fault.{self.name}.work")
+        injector = _Injected(client, draw)
+        OpenLoopSource(self.ctx, injector, rate, workload.arrivals.pattern == "poisson",
+                       self.ctx.streams.generator(f"fault.{self.name}.arrivals")).start()
+        super().start(system)
+
+    def begin(self, system) -> None:
+        """The extra source runs on its own schedule; the window is recorded for the plots."""
+
+
+class Burst(Injector):
+    """``kind: burst``: ``count`` extra requests at ``at``."""
+
+    def __init__(self, ctx, spec):
+        super().__init__(ctx, spec, spec.target)
+
+    @property
+    def end_time(self) -> float | None:
+        return self.spec.at + (self.spec.duration or 0.0)
+
+    def begin(self, system) -> None:
+        workload = next(w for w in system.spec.workload if w.name == self.target)
+        client = next(c for c in system.clients if c.workload_name == self.target)
+        draw = system.plan.drawer(self.target, reachable_from(system.spec, workload.entry),
+                                  prefix=f"fault.{self.name}.work")
+        now = self.ctx.env.now
+        for _ in range(self.spec.count):
+            client.inject(now, draw)
+
+
+class _Injected:
+    """Looks like a client to an arrival source, but injects with the fault's own work draws."""
+
+    def __init__(self, client, draw):
+        self.client = client
+        self.draw = draw
+
+    def submit(self, now: float) -> None:
+        self.client.inject(now, self.draw)
