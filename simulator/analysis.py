@@ -9,7 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from simulator.request import ERROR, INCOMPLETE, OK, OUTCOME_NAMES, REJECTED, TIMEOUT, UNAVAILABLE
+from simulator.request import ENDED_OUTCOMES, INCOMPLETE, OK, OUTCOMES
+
+SERVED_CODES = [int(info.code) for info in OUTCOMES if info.served]
 
 LATENCY_QUANTILES = {"latency_p50": 0.50, "latency_p95": 0.95, "latency_p99": 0.99, "latency_p999": 0.999}
 
@@ -50,24 +52,20 @@ def request_metrics(arrays: dict[str, np.ndarray], warmup: float, end: float,
         in_window &= mine
         ended_in_window &= mine
     offered = int(in_window.sum())
-    counts = np.bincount(outcome[in_window].astype(np.int64), minlength=len(OUTCOME_NAMES))
+    counts = np.bincount(outcome[in_window].astype(np.int64), minlength=len(OUTCOMES))
     ok_mask = in_window & (outcome == OK)
     latency = t_end[ok_mask] - t_arr[ok_mask]
-    metrics = {
-        "offered": float(offered),
-        "completed": float(offered - int(counts[INCOMPLETE])),
-        "ok": float(counts[OK]),
-        "errors": float(counts[ERROR]),
-        "timeouts": float(counts[TIMEOUT]),
-        "rejected": float(counts[REJECTED]),
-        "unavailable": float(counts[UNAVAILABLE]),
-        "incomplete": float(counts[INCOMPLETE]),
-        "availability": float(counts[OK]) / offered if offered else float("nan"),
+    ended_codes = outcome[ended_in_window]
+    metrics = {"offered": float(offered), "completed": float(offered - int(counts[INCOMPLETE]))}
+    metrics.update({info.count_metric: float(counts[info.code]) for info in OUTCOMES})
+    available = sum(int(counts[info.code]) for info in OUTCOMES if info.available)
+    metrics.update({
+        "availability": available / offered if offered else float("nan"),
         "offered_rate": offered / span,
-        "throughput": float((ended_in_window & ((outcome == OK) | (outcome == ERROR))).sum()) / span,
-        "goodput": float((ended_in_window & (outcome == OK)).sum()) / span,
+        "throughput": float(np.isin(ended_codes, SERVED_CODES).sum()) / span,
+        "goodput": float((ended_codes == OK).sum()) / span,
         "latency_mean": float(latency.mean()) if latency.size else float("nan"),
-    }
+    })
     values = np.quantile(latency, list(LATENCY_QUANTILES.values())) if latency.size else None
     for i, name in enumerate(LATENCY_QUANTILES):
         metrics[name] = float(values[i]) if values is not None else float("nan")
@@ -96,7 +94,7 @@ def traffic_frame(completions: dict[str, np.ndarray], t_arrival: np.ndarray, wor
     widths = np.diff(edges)
     n_w, n_bins = len(workload_names), len(widths)
     offered = _arrival_counts(t_arrival, workload, n_w, edges)
-    counts = np.zeros((n_w, n_bins, len(OUTCOME_NAMES)))
+    counts = np.zeros((n_w, n_bins, len(OUTCOMES)))
     quantiles = np.full((n_w, n_bins, len(TRAFFIC_QUANTILES)), np.nan)
     bounds = np.searchsorted(completions["t_end"], edges, side="left")
     # Completions at exactly `end` belong to the last interval; later ones (the drain) to none.
@@ -156,10 +154,9 @@ def grouped_quantiles(values: np.ndarray, keys: np.ndarray, n_groups: int, qs: l
 
 def _workload_frame(name, edges, widths, offered, counts, quantiles) -> pd.DataFrame:
     frame = pd.DataFrame({"t": edges[:-1], "workload": name, "offered": offered / widths})
-    frame["throughput"] = (counts[:, OK] + counts[:, ERROR]) / widths  # served: the work was done
-    for code, label in ((OK, "ok"), (ERROR, "error"), (TIMEOUT, "timeout"),
-                        (REJECTED, "rejected"), (UNAVAILABLE, "unavailable")):
-        frame[label] = counts[:, code] / widths
+    frame["throughput"] = counts[:, SERVED_CODES].sum(axis=1) / widths  # served: the work was done
+    for info in ENDED_OUTCOMES:
+        frame[info.label] = counts[:, info.code] / widths
     frame["goodput"] = frame["ok"]
     for i, label in enumerate(TRAFFIC_QUANTILES):
         frame[label] = quantiles[:, i]

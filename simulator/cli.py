@@ -187,6 +187,112 @@ def bench(
         raise typer.Exit(code)
 
 
+# --- experiments (logic in simulator.experiment.commands) ------------------------------------------
+
+_JOBS_HELP = "Local worker processes (default: the number of cores)."
+_DASK_HELP = "Run on a dask.distributed scheduler, e.g. tcp://host:8786."
+
+
+@app.command()
+def compare(
+    file: Annotated[str, typer.Argument(metavar="FILE", help="Scenario file or built-in name.")],
+    variants: Annotated[str | None, typer.Option(metavar="A,B", help="Variants (default: all).")] = None,
+    replications: Annotated[int | None, typer.Option(parser=_at_least(1), metavar="N",
+                                                     help="Runs per variant.")] = None,
+    baseline: Annotated[str | None, typer.Option(metavar="NAME",
+                                                 help="Compare with (default: first).")] = None,
+    jobs: Annotated[int | None, typer.Option(parser=_at_least(1), metavar="N", help=_JOBS_HELP)] = None,
+    dask: Annotated[str | None, typer.Option(metavar="ADDRESS", help=_DASK_HELP)] = None,
+    seed: Annotated[int | None, typer.Option(parser=_at_least(0), metavar="INT")] = None,
+    duration: Annotated[float | None, typer.Option(parser=_parse_duration, metavar="DURATION")] = None,
+    warmup: Annotated[str | None, typer.Option(metavar="auto|DURATION",
+                                               help="Warm-up override; auto = MSER-5.")] = None,
+    overrides: Annotated[list[str] | None, typer.Option("--set", metavar="PATH=VALUE")] = None,
+    rank: Annotated[str | None, typer.Option(metavar="METRIC",
+                                             help="Pick the best variant by METRIC.")] = None,
+    delta: Annotated[str | None, typer.Option(metavar="X", help="Indifference zone for --rank.")] = None,
+    metrics: Annotated[str | None, typer.Option(metavar="A,B", help="Metrics in the table.")] = None,
+    out: Annotated[Path, typer.Option(metavar="DIR", help="Root directory for results.")] = Path("results"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    html: Annotated[bool, typer.Option("--html", help="Also write report.html.")] = False,
+    no_plots: Annotated[bool, typer.Option("--no-plots", help="Skip the PNG plots.")] = False,
+) -> None:
+    """Compare variants over replications: means, paired differences, 95% intervals, verdicts."""
+    with _user_errors():
+        from simulator.experiment.commands import compare_command
+
+        code = compare_command(file, variants=variants, replications=replications, baseline=baseline,
+                               seed=seed, duration=duration, overrides=overrides or [], jobs=jobs,
+                               dask=dask, out=out, as_json=as_json, html=html, plots=not no_plots,
+                               warmup=warmup, rank=rank, delta=delta, metrics=metrics)
+    raise typer.Exit(code)
+
+
+@app.command()
+def sweep(
+    file: Annotated[str, typer.Argument(metavar="FILE", help="Scenario file or built-in name.")],
+    params: Annotated[list[str], typer.Option("--param", metavar="PATH=2:12:2|PATH=a,b",
+                                              help="A swept value (repeatable; full grid).")],
+    variants: Annotated[str | None, typer.Option(metavar="A,B", help="Variants (default: all).")] = None,
+    replications: Annotated[int | None, typer.Option(parser=_at_least(1), metavar="N",
+                                                     help="Runs per point and variant.")] = None,
+    jobs: Annotated[int | None, typer.Option(parser=_at_least(1), metavar="N", help=_JOBS_HELP)] = None,
+    dask: Annotated[str | None, typer.Option(metavar="ADDRESS", help=_DASK_HELP)] = None,
+    seed: Annotated[int | None, typer.Option(parser=_at_least(0), metavar="INT")] = None,
+    duration: Annotated[float | None, typer.Option(parser=_parse_duration, metavar="DURATION")] = None,
+    overrides: Annotated[list[str] | None, typer.Option("--set", metavar="PATH=VALUE")] = None,
+    metrics: Annotated[str | None, typer.Option(metavar="A,B", help="Metrics in the table.")] = None,
+    metric: Annotated[str | None, typer.Option(metavar="NAME", help="Metric of the heatmap.")] = None,
+    out: Annotated[Path, typer.Option(metavar="DIR", help="Root directory for results.")] = Path("results"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    html: Annotated[bool, typer.Option("--html", help="Also write report.html.")] = False,
+    no_plots: Annotated[bool, typer.Option("--no-plots", help="Skip the PNG plots.")] = False,
+) -> None:
+    """Sweep scenario values over a full-factorial grid, every point replicated."""
+    with _user_errors():
+        from simulator.experiment.commands import sweep_command
+
+        code = sweep_command(file, params=params, variants=variants, replications=replications, seed=seed,
+                             duration=duration, overrides=overrides or [], jobs=jobs, dask=dask, out=out,
+                             as_json=as_json, html=html, plots=not no_plots, metrics=metrics, metric=metric)
+    raise typer.Exit(code)
+
+
+@app.command()
+def check(
+    files: Annotated[list[str], typer.Argument(metavar="FILE...", help="Scenario files or built-in names.")],
+    replications: Annotated[int | None, typer.Option(parser=_at_least(1), metavar="N",
+                                                     help="Runs per variant.")] = None,
+    jobs: Annotated[int | None, typer.Option(parser=_at_least(1), metavar="N", help=_JOBS_HELP)] = None,
+    dask: Annotated[str | None, typer.Option(metavar="ADDRESS", help=_DASK_HELP)] = None,
+    seed: Annotated[int | None, typer.Option(parser=_at_least(0), metavar="INT")] = None,
+    duration: Annotated[float | None, typer.Option(parser=_parse_duration, metavar="DURATION")] = None,
+    out: Annotated[Path, typer.Option(metavar="DIR", help="Root directory for results.")] = Path("results"),
+    report: Annotated[Path | None, typer.Option(metavar="DIR",
+                                                help="Write report.json and summary.md here.")] = None,
+    html: Annotated[bool, typer.Option("--html", help="Also write report.html (with --report).")] = False,
+) -> None:
+    """Check the scenarios' expect: claims; exit 0 if all hold, 1 if any fails, 2 on bad input."""
+    with _user_errors():
+        from simulator.experiment.commands import check_command
+
+        code = check_command(files, replications=replications, seed=seed, duration=duration, jobs=jobs,
+                             dask=dask, out=out, report=report, html=html)
+    raise typer.Exit(code)
+
+
+@app.command()
+def report(
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="A compare, sweep or check directory.")],
+) -> None:
+    """Write DIR/report.html: one self-contained page with the tables and plots."""
+    with _user_errors():
+        from simulator.experiment.commands import report_command
+
+        code = report_command(directory)
+    raise typer.Exit(code)
+
+
 def main() -> None:
     """Console entry point (``cascade`` and ``python -m simulator``)."""
     app(prog_name="cascade")
@@ -266,6 +372,9 @@ def _mean_summaries(results: Sequence[Any]) -> dict[str, dict[str, float]]:
         grouped.setdefault(_name(result), []).append(result.summary)
     means = {}
     for variant, summaries in grouped.items():
+        if len(summaries) == 1:
+            means[variant] = dict(summaries[0])  # one run: its values as they are (None, True...)
+            continue
         keys = dict.fromkeys(k for s in summaries for k in s)
         means[variant] = {k: _mean([s.get(k) for s in summaries], np) for k in keys}
     return means

@@ -16,17 +16,21 @@ from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn,
 from rich.table import Table
 from rich.text import Text
 
-from simulator.metrics import family, is_count, is_latency, is_rate, is_ratio, qualifier
+from simulator.metrics import family, is_count, is_flag, is_latency, is_rate, is_ratio, is_seconds, qualifier
+from simulator.request import OUTCOMES
 
 # Headline metrics in display order; per-component families follow, then anything else.
-HEADLINE = ("offered", "completed", "ok", "errors", "timeouts", "rejected", "unavailable", "incomplete",
+HEADLINE = ("offered", "completed", *(info.count_metric for info in OUTCOMES),
             "availability", "offered_rate", "throughput", "goodput", "latency_mean", "latency_p50",
-            "latency_p95", "latency_p99", "latency_p999", "amplification")
-FAMILIES = ("utilization", "queue_mean", "queue_max", "hit_ratio")
+            "latency_p95", "latency_p99", "latency_p999", "amplification", "stuck", "time_to_recover",
+            "degraded_seconds", "peak_amplification", "final_availability", "wasted_work")
+FAMILIES = ("time_to_detect", "utilization", "queue_mean", "queue_max", "hit_ratio", "wasted_work")
 
 
 def format_metric(name: str, value: Any) -> str:
     """Render one summary value for people: latency in ms, ratios in %, counts as integers."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -42,7 +46,11 @@ def format_metric(name: str, value: Any) -> str:
         return f"{ms:,.1f} ms" if abs(ms) >= 1 else f"{ms:.3f} ms"
     if is_rate(name):
         return f"{number:,.1f}/s"
-    if family(name) == "amplification":
+    if is_flag(name):  # a mean over replications: the share of runs where it happened
+        return f"{number * 100:.0f}% of runs"
+    if is_seconds(name):
+        return f"{number:,.1f} s"
+    if family(name) in ("amplification", "peak_amplification"):
         return f"{number:.3f}x"
     if family(name) == "queue_mean":
         return f"{number:,.2f}"

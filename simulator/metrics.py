@@ -9,15 +9,23 @@ the kind of their family, the part before the first dot.
 
 from __future__ import annotations
 
-COUNTS = frozenset(("offered", "completed", "ok", "errors", "timeouts", "rejected", "unavailable",
-                    "incomplete", "late_answers", "queue_max"))
+from simulator.request import OUTCOMES
+
+COUNTS = frozenset(("offered", "completed", *(info.count_metric for info in OUTCOMES),
+                    "late_answers", "queue_max"))
 """Whole numbers: requests by outcome, answers nobody waited for, the longest single queue."""
 
 RATES = frozenset(("offered_rate", "throughput", "goodput"))
 """Requests per second over the measurement window."""
 
-RATIOS = frozenset(("availability", "utilization", "hit_ratio"))
+RATIOS = frozenset(("availability", "utilization", "hit_ratio", "final_availability"))
 """Fractions between 0 and 1."""
+
+SECONDS = frozenset(("time_to_detect", "time_to_recover", "degraded_seconds", "wasted_work"))
+"""Durations in seconds (``None`` in JSON when the thing never happened)."""
+
+FLAGS = frozenset(("stuck",))
+"""Yes/no outcomes of a run (JSON booleans; a proportion over replications)."""
 
 LATENCY_PREFIX = "latency_"
 """Latencies are seconds, measured over successful requests only."""
@@ -44,6 +52,16 @@ def is_rate(name: str) -> bool:
 def is_ratio(name: str) -> bool:
     """True for metrics that are fractions (shown as percentages)."""
     return family(name) in RATIOS
+
+
+def is_seconds(name: str) -> bool:
+    """True for durations in seconds other than latencies (time to detect, to recover...)."""
+    return family(name) in SECONDS
+
+
+def is_flag(name: str) -> bool:
+    """True for yes/no metrics such as ``stuck``."""
+    return family(name) in FLAGS
 
 
 def is_latency(name: str) -> bool:

@@ -21,11 +21,11 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from simulator.metrics import is_latency, is_rate, is_ratio, qualifier
+from simulator.request import ENDED_OUTCOMES
 from simulator.results import atomic_path
 
-OUTCOMES = ("ok", "error", "timeout", "rejected", "unavailable")
-OUTCOME_COLORS = {"ok": "#2ca02c", "error": "#d62728", "timeout": "#ff7f0e",
-                  "rejected": "#9467bd", "unavailable": "#7f7f7f"}
+OUTCOMES = tuple(info.label for info in ENDED_OUTCOMES)
+OUTCOME_COLORS = {info.label: info.color for info in ENDED_OUTCOMES}
 QUANTILES = (("latency_p50", "p50", "#1f77b4"), ("latency_p95", "p95", "#ff7f0e"),
              ("latency_p99", "p99", "#d62728"))
 LINESTYLES = ("-", "--", ":", "-.")
@@ -247,10 +247,15 @@ def _time_unit(t_max: float) -> tuple[float, str]:
 
 def _finish(ax: Axes, xlabel: str, scale: float, windows: Sequence[Window]) -> None:
     """Shade fault windows, label the time axis and add a legend."""
-    for index, (start, end, _label) in enumerate(windows):
+    for index, (start, end, label) in enumerate(windows):
         right = min(end, ax.get_xlim()[1] * scale) if np.isinf(end) else end
-        ax.axvspan(start / scale, right / scale, color="#d62728", alpha=0.08,
-                   label="fault" if index == 0 else None)
+        legend = "fault" if index == 0 else None
+        if right > start:
+            ax.axvspan(start / scale, right / scale, color="#d62728", alpha=0.08, label=legend)
+        else:  # an instant (a burst, a cache flush): a line, not a band
+            ax.axvline(start / scale, color="#d62728", alpha=0.5, linestyle=":", label=legend)
+        ax.text(start / scale, 0.99 - 0.06 * (index % 3), f" {label}", transform=ax.get_xaxis_transform(),
+                fontsize=7, color="#a01c1c", va="top", ha="left", clip_on=True)
     ax.set_xlabel(xlabel)
     ax.grid(alpha=0.3)
     handles, _ = ax.get_legend_handles_labels()

@@ -7,6 +7,7 @@ values of :class:`Outcome`, never exceptions.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import IntEnum
 
 
@@ -30,6 +31,34 @@ UNAVAILABLE = Outcome.UNAVAILABLE
 INCOMPLETE = Outcome.INCOMPLETE
 
 OUTCOME_NAMES = [o.name.lower() for o in Outcome]
+
+
+@dataclass(frozen=True)
+class OutcomeInfo:
+    """Everything the rest of the project needs to know about one outcome, kept in one place:
+    analysis, traffic tables, plots, the console and metric kinds iterate over :data:`OUTCOMES`,
+    so adding an outcome is one line here."""
+
+    code: Outcome
+    label: str  # requests' outcome category and the traffic table's column (per second)
+    count_metric: str  # the summary's count of requests that ended this way
+    color: str  # the same colour in every plot
+    served: bool  # the system did the work and answered: counts toward throughput
+    available: bool  # counts toward availability
+
+
+OUTCOMES: tuple[OutcomeInfo, ...] = (
+    OutcomeInfo(Outcome.OK, "ok", "ok", "#2ca02c", served=True, available=True),
+    OutcomeInfo(Outcome.ERROR, "error", "errors", "#d62728", served=True, available=False),
+    OutcomeInfo(Outcome.TIMEOUT, "timeout", "timeouts", "#ff7f0e", served=False, available=False),
+    OutcomeInfo(Outcome.REJECTED, "rejected", "rejected", "#9467bd", served=False, available=False),
+    OutcomeInfo(Outcome.UNAVAILABLE, "unavailable", "unavailable", "#7f7f7f", served=False, available=False),
+    OutcomeInfo(Outcome.INCOMPLETE, "incomplete", "incomplete", "#bcbd22", served=False, available=False),
+)
+"""Every outcome, in code order. ``incomplete`` is recorded at the end of a run, never returned."""
+
+ENDED_OUTCOMES = tuple(info for info in OUTCOMES if info.code != Outcome.INCOMPLETE)
+"""Outcomes a request can end with during the run (the traffic table's columns)."""
 
 
 class Attempt:
