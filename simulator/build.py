@@ -16,9 +16,11 @@ import simpy
 from simulator.components.base import UNIFORM01
 from simulator.components.cache import Cache
 from simulator.components.database import Database
+from simulator.components.dns import Dns
 from simulator.components.external import External
 from simulator.components.global_router import GlobalRouter
 from simulator.components.load_balancer import LoadBalancer
+from simulator.components.registry import Registry
 from simulator.components.service import Service
 from simulator.engine import SimContext
 from simulator.faults import plan_faults
@@ -38,6 +40,8 @@ COMPONENT_CLASSES = {
     "cache": Cache,
     "external": External,
     "global": GlobalRouter,
+    "dns": Dns,
+    "registry": Registry,
 }
 """The one registry of component kinds; their call edges are listed by scenario.references.callees."""
 

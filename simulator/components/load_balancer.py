@@ -13,6 +13,7 @@ from __future__ import annotations
 from simulator.components.balancing import make_picker
 from simulator.components.base import dist_factory, take
 from simulator.components.health_check import HealthChecker
+from simulator.components.registry import DiscoveryClient
 from simulator.request import UNAVAILABLE
 
 
@@ -45,6 +46,7 @@ class LoadBalancer:
         self.unavailable = 0
         self.healthy: list = []
         self.target = None
+        self.registry = None
         self._pick = None
         self._submit = None
         self.stats = BalancerStats(self)
@@ -53,6 +55,7 @@ class LoadBalancer:
         """Attach the target service (called by the builder once every component exists)."""
         target = components[self.spec.targets]
         self.target = target
+        self.registry = components[self.spec.discovery] if self.spec.discovery else None
         self.healthy = list(target.replicas)
         self._submit = target.send_to
         target.group.listeners.append(self._membership)
@@ -88,6 +91,8 @@ class LoadBalancer:
         """Start the health checker, if the balancer has one (after wiring, before the run)."""
         if self.spec.health_check is not None:
             HealthChecker(self.ctx, self, self.spec.health_check).start()
+        if self.registry is not None:
+            DiscoveryClient(self.ctx, self, self.registry).start()
 
     def handle(self, att, done) -> None:
         """Component protocol: pick a healthy replica (after the hop latency, if any)."""

@@ -40,6 +40,7 @@ class ReplicaFault(Injector):
         self.gate = None
         self.stations: list = []
         self.copies: list[int] = []
+        self.whole = None
 
     def prepare(self, components: dict) -> None:
         component = components[self.target]
@@ -48,12 +49,17 @@ class ReplicaFault(Injector):
             component.track()
             self.group = group
             return
+        if hasattr(component, "fail_whole"):  # it models its own outage (a DNS, a registry)
+            self.whole = component
+            return
         spec = component.spec
         self.gate = getattr(component, "gate", None) or Gate(
             self.ctx, component, getattr(spec, "copies", 1), getattr(spec, "mode", "active_passive"),
             getattr(spec, "failover_after", 0.0))
 
     def _chosen(self) -> list[int]:
+        if self.whole is not None:
+            return []
         n = len(self.group.replicas) if self.group is not None else len(self.gate.up)
         selection = self.spec.replicas
         return list(range(n)) if selection is None else selection.resolve(n)
@@ -64,10 +70,12 @@ class ReplicaFault(Injector):
             by_index = {s.index: s for s in self.group.replicas}
             self.stations = [by_index[i] for i in indices if i in by_index]
             self.affected = {s.name for s in self.stations}
-        else:
+        elif self.gate is not None:
             self.copies = indices
             names = self.gate.copy_names()
             self.affected = {names[i] for i in indices} | {self.target}
+        else:
+            self.affected = {self.target}
         self.hit()
 
     def hit(self) -> None:
@@ -82,8 +90,12 @@ class Crash(ReplicaFault):
             self.group.crash(station)
         for copy in self.copies:
             self.gate.crash(copy)
+        if self.whole is not None:
+            self.whole.fail_whole()
 
     def end(self, system) -> None:
+        if self.whole is not None:
+            self.whole.restore_whole()
         for station in self.stations:
             self.group.restart(station, self.spec.startup)
         for copy in self.copies:
@@ -102,7 +114,8 @@ class Hang(ReplicaFault):
 
     def end(self, system) -> None:
         for station in self.stations:
-            self.group.restart(station)
+            if station.health.state == "hung":  # a crash since then ends on its own schedule
+                self.group.restart(station)
 
 
 class Pause(ReplicaFault):

@@ -105,6 +105,8 @@ class LoadBalancerSpec(SpecModel):
     """With several copies: one serves and the others stand by, or all serve."""
     failover_after: Duration = 10.0
     """Time to notice a dead copy and move its traffic to another, seconds."""
+    discovery: str | None = None
+    """A ``registry`` the balancer learns its target's live instances from (besides health checks)."""
 
     region: Name | None = None
     """Region the component runs in (for region outages and global routing)."""
@@ -193,8 +195,47 @@ class GlobalRouterSpec(SpecModel):
     """Region the component runs in (for region outages and global routing)."""
 
 
+class RegistrySpec(SpecModel):
+    """Service discovery (Consul, Eureka): replicas of ``services`` register and heartbeat; balancers
+    with ``discovery: <this>`` route only to instances whose last heartbeat is younger than
+    ``expiry``, as of their last ``refresh``."""
+
+    kind: Literal["registry"] = "registry"
+    name: Name
+    """Component name."""
+    services: Annotated[list[str], Field(min_length=1)]
+    """Services whose replicas register here."""
+    interval: PositiveDuration = 5.0
+    """Heartbeat period of each instance, seconds."""
+    expiry: PositiveDuration = 15.0
+    """An instance without a heartbeat for this long is dropped, seconds."""
+    refresh: PositiveDuration = 10.0
+    """How often callers re-read the registry (their view is stale in between), seconds."""
+    region: Name | None = None
+    """Region the component runs in (for region outages and global routing)."""
+
+
+class DnsSpec(SpecModel):
+    """DNS failover (Route 53 style): answers with the first healthy target; clients cache the
+    answer for ``ttl``, so after a switch (or an outage of the DNS itself) they keep using the
+    old answer until it expires."""
+
+    kind: Literal["dns"] = "dns"
+    name: Name
+    """Component name."""
+    targets: Annotated[list[str], Field(min_length=1)]
+    """Records in failover order (primary first)."""
+    ttl: PositiveDuration = 60.0
+    """How long clients cache an answer, seconds."""
+    health_check: HealthCheckSpec = HealthCheckSpec(interval=10.0, unhealthy_after=3)
+    """How the DNS provider probes its targets."""
+    region: Name | None = None
+    """Region the component runs in (for region outages and global routing)."""
+
+
 ComponentSpec = Annotated[
-    Union[ServiceSpec, LoadBalancerSpec, DatabaseSpec, CacheSpec, ExternalSpec, GlobalRouterSpec],  # noqa: UP007
+    Union[ServiceSpec, LoadBalancerSpec, DatabaseSpec, CacheSpec, ExternalSpec,  # noqa: UP007
+          GlobalRouterSpec, DnsSpec, RegistrySpec],
     Field(discriminator="kind"),
 ]
 """Any component, chosen by ``kind``."""

@@ -12,7 +12,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from simulator.scenario.base import Loc
-from simulator.scenario.components import CacheSpec, GlobalRouterSpec, LoadBalancerSpec, ServiceSpec
+from simulator.scenario.components import (
+    CacheSpec,
+    DnsSpec,
+    GlobalRouterSpec,
+    LoadBalancerSpec,
+    RegistrySpec,
+    ServiceSpec,
+)
 
 Edge = tuple[str, Loc]
 """A reference to another component, with the key path that makes it."""
@@ -27,6 +34,7 @@ def reference_problems(workload: Sequence[Any], components: Sequence[Any]) -> li
         if target not in by_name
     ]
     problems += _load_balancer_problems(components, by_name)
+    problems += _kind_problems(components, by_name)
     problems += _cycle_problems(components, by_name)
     return problems
 
@@ -59,7 +67,8 @@ def unreachable_components(workload: Sequence[Any], components: Sequence[Any]) -
         if name not in reached and name in edges:
             reached.add(name)
             pending += edges[name]
-    return [component.name for component in components if component.name not in reached]
+    return [component.name for component in components
+            if component.name not in reached and not isinstance(component, RegistrySpec)]
 
 
 def outgoing_edges(index: int, component: Any) -> list[Edge]:
@@ -71,8 +80,19 @@ def outgoing_edges(index: int, component: Any) -> list[Edge]:
         return [(component.targets, (*base, "targets"))]
     if isinstance(component, CacheSpec):
         return [(component.backend, (*base, "backend"))]
-    if isinstance(component, GlobalRouterSpec):
+    if isinstance(component, GlobalRouterSpec | DnsSpec):
         return [(target, (*base, "targets", j)) for j, target in enumerate(component.targets)]
+    return []
+
+
+def control_references(index: int, component: Any) -> list[Edge]:
+    """Names a component refers to outside the request path (a registry's services, a balancer's
+    registry): they must exist, but they carry no requests."""
+    base: Loc = ("components", index)
+    if isinstance(component, RegistrySpec):
+        return [(name, (*base, "services", j)) for j, name in enumerate(component.services)]
+    if isinstance(component, LoadBalancerSpec) and component.discovery is not None:
+        return [(component.discovery, (*base, "discovery"))]
     return []
 
 
@@ -98,6 +118,7 @@ def _named_references(workload: Sequence[Any], components: Sequence[Any]) -> lis
     references = [(("workload", i, "entry"), entry.entry) for i, entry in enumerate(workload)]
     for index, component in enumerate(components):
         references += [(loc, target) for target, loc in outgoing_edges(index, component)]
+        references += [(loc, target) for target, loc in control_references(index, component)]
     return references
 
 
@@ -108,8 +129,10 @@ def _unknown(name: str, by_name: dict[str, Any]) -> str:
 def _load_balancer_problems(components: Sequence[Any], by_name: dict[str, Any]) -> list[tuple[Loc, str]]:
     problems: list[tuple[Loc, str]] = []
     for index, component in enumerate(components):
-        target = by_name.get(getattr(component, "targets", None))
-        if not isinstance(component, LoadBalancerSpec) or target is None:
+        if not isinstance(component, LoadBalancerSpec):
+            continue
+        target = by_name.get(component.targets)
+        if target is None:
             continue
         if not isinstance(target, ServiceSpec):
             problems.append((("components", index, "targets"),
@@ -118,6 +141,18 @@ def _load_balancer_problems(components: Sequence[Any], by_name: dict[str, Any]) 
             problems.append((("components", index, "weights"),
                              f"expected one weight per replica of '{target.name}' ({target.replicas}); "
                              f"got {len(component.weights)}"))
+    return problems
+
+
+def _kind_problems(components: Sequence[Any], by_name: dict[str, Any]) -> list[tuple[Loc, str]]:
+    """Control references must point at the right kind: a registry's services, a discovery registry."""
+    problems: list[tuple[Loc, str]] = []
+    for index, component in enumerate(components):
+        for name, loc in control_references(index, component):
+            target = by_name.get(name)
+            wanted = "service" if isinstance(component, RegistrySpec) else "registry"
+            if target is not None and target.kind != wanted:
+                problems.append((loc, f"expected a {wanted}; '{name}' is a {target.kind}"))
     return problems
 
 
