@@ -24,6 +24,7 @@ from simulator.components.registry import Registry
 from simulator.components.service import Service
 from simulator.engine import SimContext
 from simulator.faults import plan_faults
+from simulator.mitigations import plan_mitigations
 from simulator.randomness import RandomStreams, sampler
 from simulator.recorder import Recorder
 from simulator.scenario.references import reachable_from
@@ -55,6 +56,7 @@ class System:
     clients: list[Client] = field(default_factory=list)
     sources: list[object] = field(default_factory=list)
     injectors: list[object] = field(default_factory=list)
+    mitigations: list[object] = field(default_factory=list)
     plan: WorkPlan | None = None
     spec: object = None
 
@@ -69,11 +71,12 @@ def build(spec, *, seed: int, replication: int) -> System:
     plan = WorkPlan(streams)
     components = {c.name: COMPONENT_CLASSES[c.kind](ctx, c, plan) for c in spec.components}
     injectors = plan_faults(ctx, spec, components)
-    for injector in injectors:
-        injector.prepare(components)  # track the targets, put gates in front of them
+    mitigations = plan_mitigations(ctx, spec)
+    for step in (*injectors, *mitigations):
+        step.prepare(components)  # track the targets, put gates in front of them
     for component in components.values():
         component.wire(components)
-    system = System(ctx, components, injectors=injectors, plan=plan, spec=spec)
+    system = System(ctx, components, injectors=injectors, mitigations=mitigations, plan=plan, spec=spec)
     for index, workload in enumerate(spec.workload):
         client, source = _workload(ctx, plan, spec, components, workload, index)
         system.clients.append(client)
@@ -81,8 +84,8 @@ def build(spec, *, seed: int, replication: int) -> System:
     for component in components.values():
         if hasattr(component, "set_workload_regions"):
             component.set_workload_regions([w.region for w in spec.workload])
-    for injector in injectors:
-        injector.wrap(system)  # call edges, clients included
+    for step in (*injectors, *mitigations):
+        step.wrap(system)  # call edges, clients included
     return system
 
 
@@ -114,8 +117,8 @@ def start(system: System, sample_interval: float) -> None:
             component.start()  # control loops such as health checks
     for source in system.sources:
         source.start()
-    for injector in system.injectors:
-        injector.start(system)
+    for step in (*system.injectors, *system.mitigations):
+        step.start(system)
     _GaugeSampler(ctx, system.components, sample_interval).start()
     ctx.later(ctx.warmup, _mark_warmup(system))
 

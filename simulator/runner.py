@@ -125,6 +125,9 @@ def _collect(scenario, variant, spec, system, windows, seed, replication, interv
     summary["late_answers"] = float(sum(c.late_answers for c in system.clients))
     summary["wasted_work"] = float(sum(v for k, v in summary.items() if k.startswith("wasted_work.")))
     summary.update(fault_metrics(arrays, spec, system.injectors, recorder.events_frame()))
+    for mitigation in system.mitigations:
+        counters = mitigation.counters()
+        summary.update({f"{counter}.{mitigation.name}": value for counter, value in counters.items()})
     recorder.event(spec.duration, "end")
     if now > spec.duration:
         recorder.event(now, "drain_end")

@@ -269,6 +269,7 @@ class ReplicaGroup:
     def remove_replica(self, station: Station) -> None:
         """Scale in: deregister at once, finish what is queued and in service, then retire."""
         self._announce("gone", station)
+        station.t_removed = self.env.now
         self.replicas.remove(station)
         self.retired.append(station)
         self._retire_when_idle(station)
@@ -301,6 +302,8 @@ class ReplicaGroup:
     def hang(self, station: Station) -> None:
         """Deadlock: connections are accepted and queued, nothing completes, nobody is told."""
         health = station.health
+        if health.state in ("down", "starting"):
+            return  # a dead process cannot hang (and must keep refusing connections)
         health.state = "hung"
         health.epoch += 1  # the timers of work in service will never complete it
         station.set_workers(0)
@@ -308,6 +311,8 @@ class ReplicaGroup:
     def pause(self, station: Station) -> None:
         """Stop the world: nothing progresses, nothing is lost; see :meth:`resume`."""
         health = station.health
+        if health.state != "up":
+            return  # dead, starting or hung: nothing runs that a pause could stop
         health.state = "paused"
         health.epoch += 1  # the running timers are void; the remaining work is rescheduled on resume
         now = self.env.now
@@ -317,6 +322,8 @@ class ReplicaGroup:
     def resume(self, station: Station) -> None:
         """After a pause: work in service continues for its remaining time, deferred answers go on."""
         health = station.health
+        if health.state != "paused":
+            return  # a crash or hang during the pause took over: its own end brings the replica back
         health.state = "up"
         now = self.env.now
         work, health.paused_work = health.paused_work, []
@@ -405,13 +412,20 @@ class GroupStats:
             s.reset_queue_max()
 
     def window(self, now: float) -> dict[str, float]:
-        """utilization, queue_mean (all replicas together), queue_max (worst single queue), wasted work."""
+        """Over the measurement window: instance-seconds (cost: replicas that exist, starting ones
+        included, integrated over time) and their mean, utilization (busy over available
+        worker-seconds), queue_mean (all replicas together), queue_max (worst single queue),
+        wasted work."""
         t0, busy0, queued0, cap0 = self._mark or (0.0, 0.0, 0.0, 0.0)
         busy, queued, capacity = self._areas()
         span = now - t0
         if span <= 0:
             return {}
+        instance_seconds = sum(max(0.0, min(now, s.t_removed if s.t_removed is not None else now)
+                                   - max(t0, s.t_created)) for s in self._stations())
         return {
+            "instance_seconds": instance_seconds,
+            "replicas_mean": instance_seconds / span,
             "utilization": (busy - busy0) / (capacity - cap0) if capacity > cap0 else 0.0,
             "queue_mean": (queued - queued0) / span,
             "queue_max": float(max(s.queue_max for s in self._stations())),

@@ -21,7 +21,8 @@ class Station:
 
     __slots__ = ("name", "env", "workers", "queue_limit", "_limit", "start", "queue", "busy",
                  "_t_last", "_busy_area", "_queue_area", "queue_max", "rejected",
-                 "index", "nominal_workers", "health", "_cap_area", "_cap_since", "t_created", "t_retired")
+                 "index", "nominal_workers", "health", "_cap_area", "_cap_since", "t_created", "t_retired",
+                 "t_removed")
 
     def __init__(self, name: str, env, workers: int, queue_limit: int | None, start, index: int = 0):
         self.name = name
@@ -33,7 +34,8 @@ class Station:
         self._cap_area = 0.0
         self._cap_since = env.now
         self.t_created = env.now
-        self.t_retired = None
+        self.t_retired = None  # when it stopped (idle after removal)
+        self.t_removed = None  # when it was deregistered (scale-in): the end of its instance-seconds
         self.queue_limit = queue_limit
         self._limit = math.inf if queue_limit is None else queue_limit
         self.start = start  # callable(job): begin work on a job that now holds a worker

@@ -19,8 +19,17 @@ _RAMP_STEPS = 16  # linear pieces per ramp: the product of two ramps is not line
 
 def surge_knots(base: list[tuple[float, float]], factor: float, at: float, rise: float,
                 hold_end: float, decay: float) -> list[tuple[float, float]]:
-    """Knots of the *extra* rate (factor - 1) x base(t) x envelope(t): 0 outside the surge."""
+    """Knots of the *extra* rate (factor - 1) x base(t) x envelope(t): 0 outside the surge.
+
+    Where the extra rate jumps (a surge without ``rise`` starts at full height; the base profile
+    steps inside the window) both sides of the jump are knots at the same time, as in a step
+    profile: interpolating across the jump would add requests where the surge is not.
+    """
     base_rate = RateFunction(base)
+    base_before = {}  # the base rate just before each of its own jumps
+    for (t0, r0), (t1, _) in zip(base, base[1:], strict=False):
+        if t1 == t0:
+            base_before.setdefault(t0, r0)
     top = at + rise
     times = {0.0, at, top, hold_end, hold_end + decay}
     times |= {at + rise * i / _RAMP_STEPS for i in range(_RAMP_STEPS)}
@@ -36,7 +45,13 @@ def surge_knots(base: list[tuple[float, float]], factor: float, at: float, rise:
             return 1.0
         return 1.0 - (t - hold_end) / decay if decay > 0 else 0.0
 
-    knots = [(t, (factor - 1.0) * base_rate.rate(t) * envelope(t)) for t in sorted(times)]
+    knots = []
+    for t in sorted(times):
+        value = (factor - 1.0) * base_rate.rate(t) * envelope(t)
+        before = (factor - 1.0) * base_before.get(t, base_rate.rate(t)) * (0.0 if t == at else envelope(t))
+        if before != value:
+            knots.append((t, before))
+        knots.append((t, value))
     knots.append((hold_end + decay + 1e-9, 0.0))
     return knots
 
@@ -70,6 +85,8 @@ class Burst(Injector):
 
     def __init__(self, ctx, spec):
         super().__init__(ctx, spec, spec.target)
+        self._ids: set[int] = set()  # ids of the injected requests
+        self._injecting = False
 
     @property
     def end_time(self) -> float | None:
@@ -80,9 +97,25 @@ class Burst(Injector):
         client = next(c for c in system.clients if c.workload_name == self.target)
         draw = system.plan.drawer(self.target, reachable_from(system.spec, workload.entry),
                                   prefix=f"fault.{self.name}.work")
+        if client.on_complete is not None:  # closed loop: only the workload's own users think again
+            self._hide_from_users(client)
         now = self.ctx.env.now
+        self._injecting = True  # an injected request may end at once, before its id is known
         for _ in range(self.spec.count):
-            client.inject(now, draw)
+            self._ids.add(client.inject(now, draw).id)
+        self._injecting = False
+
+    def _hide_from_users(self, client) -> None:
+        """Keep the injected requests' ends from the closed-loop source: otherwise each would become
+        one more user, thinking and asking until the end of the run, and draw from the users'
+        think-time stream, so the base arrivals would no longer be the same."""
+        users = client.on_complete
+
+        def on_complete(att) -> None:
+            if not self._injecting and att.id not in self._ids:
+                users(att)
+
+        client.on_complete = on_complete
 
 
 class _Injected:

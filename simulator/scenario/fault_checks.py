@@ -99,7 +99,7 @@ def _workload_target(fault: Any, spec: Any) -> list[tuple[Loc, str]]:
         return [(("target",), f"'{fault.target}' names no workload; workloads: {', '.join(workloads)}")]
     if fault.kind == "surge" and not workload.is_open_loop:
         return [(("target",), f"a surge needs open-loop arrivals; '{workload.name}' is closed-loop "
-                              "(add users with a burst, or use a poisson workload)")]
+                              "(use a poisson or deterministic workload, or a burst for a one-off batch)")]
     return []
 
 

@@ -40,6 +40,8 @@ from simulator.scenario.dists import (
 from simulator.scenario.expectations import ExpectationSpec, expectation_problems
 from simulator.scenario.fault_checks import fault_problems
 from simulator.scenario.faults import FaultSpec
+from simulator.scenario.mitigation_checks import mitigation_problems
+from simulator.scenario.mitigations import MitigationSpec
 from simulator.scenario.references import duplicate_name_problems, reference_problems
 from simulator.scenario.slo import SloSpec
 from simulator.scenario.workload import (
@@ -128,6 +130,8 @@ class ScenarioSpec(SpecModel):
     """The system: services, load balancers, databases, caches, external dependencies."""
     faults: list[FaultSpec] = []
     """What breaks, where and when (crashes, hangs, slow dependencies, partitions, surges...)."""
+    mitigations: list[MitigationSpec] = []
+    """Defences and capacity controls (each can be switched off per variant with ``enabled``)."""
     slo: SloSpec = SloSpec()
     """The service-level objective that recovery metrics (time_to_recover, stuck) are judged by."""
     variants: Annotated[dict[str, dict[str, Any]], BeforeValidator(_empty_variant)] = {}
@@ -146,6 +150,8 @@ class ScenarioSpec(SpecModel):
         problems += reference_problems(self.workload, self.components)
         problems += duplicate_name_problems(self.faults, "faults")
         problems += fault_problems(self)
+        problems += duplicate_name_problems(self.mitigations, "mitigations")
+        problems += mitigation_problems(self)
         problems += expectation_problems(self.expect, self.variants)
         if len(problems) == 1:
             raise spec_error(problems[0][1], problems[0][0])

@@ -1,0 +1,21 @@
+"""Mitigations: the scenario's enabled ``mitigations:`` become live objects (one per entry).
+
+Request-level defences and capacity controls each register their kinds in :data:`KINDS`; a
+disabled mitigation is skipped here, so it costs nothing during the run.
+"""
+
+from __future__ import annotations
+
+from simulator.mitigations.base import Mitigation
+from simulator.mitigations.schedule import Schedule
+
+KINDS: dict[str, type[Mitigation]] = {
+    "schedule": Schedule,
+}
+
+__all__ = ["KINDS", "Mitigation", "plan_mitigations"]
+
+
+def plan_mitigations(ctx, spec) -> list[Mitigation]:
+    """One live mitigation per enabled entry, in file order."""
+    return [KINDS[m.kind](ctx, m) for m in spec.mitigations if m.enabled]
