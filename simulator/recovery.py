@@ -17,7 +17,8 @@ Definitions (``window`` and the objective come from the SLO; times in seconds):
   p99 > ``slo.latency_p99``, or nothing ended in it although requests arrived in
   ``[t - window, t)`` (a system that answers nothing is not healthy). A window with no arrivals
   and no completions does not violate. A request has *ended* when it has an end time and is not
-  ``incomplete``; it is *ok* when its outcome is ``Outcome.OK`` (every other outcome, including
+  ``incomplete``; it is *ok* when its outcome counts as available (``ok``, or ``degraded``: a
+  fallback's answer) (every other outcome, including
   ones added later, is a failure).
 - ``degraded_seconds``: ``step`` x the number of window positions that violate. A trailing window
   sees a failure for ``window`` seconds, so a D-second outage counts about D + ``window``.
@@ -52,7 +53,9 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from simulator.request import INCOMPLETE, OK
+from simulator.request import INCOMPLETE, OUTCOMES
+
+AVAILABLE_CODES = [int(info.code) for info in OUTCOMES if info.available]
 
 if TYPE_CHECKING:  # the scenario package is not needed to compute, only to type
     from simulator.scenario.slo import SloSpec
@@ -100,7 +103,7 @@ def recovery_metrics(arrays: dict[str, np.ndarray], *, warmup: float, end: float
     if not step > 0:
         raise ValueError(f"step must be greater than zero; got {step!r}")
     ended = np.isfinite(arrays["t_end"]) & (arrays["outcome"] != INCOMPLETE)
-    ok = ended & (arrays["outcome"] == OK)
+    ok = ended & np.isin(arrays["outcome"], AVAILABLE_CODES)
     completions = _completions(arrays, ended, ok)
     arrivals = _arrivals(arrays, ended, ok)
     ends = _window_ends(warmup, end, slo.window, step)

@@ -20,6 +20,11 @@ class Outcome(IntEnum):
     REJECTED = 3  # a bounded queue was full
     UNAVAILABLE = 4  # nothing healthy to send it to
     INCOMPLETE = 5  # still in flight when the run ended (recorded, never returned by components)
+    SHORT_CIRCUITED = 6  # refused at once by an open circuit breaker
+    RATE_LIMITED = 7  # refused by a rate limiter
+    SHED = 8  # dropped by load shedding
+    DEGRADED = 9  # answered by a fallback instead of the real thing (counts as available)
+    # New outcomes take the next code and one line in OUTCOMES below; everything else follows.
 
 
 # Module-level aliases: the hot path compares against these without an attribute lookup.
@@ -29,6 +34,10 @@ TIMEOUT = Outcome.TIMEOUT
 REJECTED = Outcome.REJECTED
 UNAVAILABLE = Outcome.UNAVAILABLE
 INCOMPLETE = Outcome.INCOMPLETE
+SHORT_CIRCUITED = Outcome.SHORT_CIRCUITED
+RATE_LIMITED = Outcome.RATE_LIMITED
+SHED = Outcome.SHED
+DEGRADED = Outcome.DEGRADED
 
 OUTCOME_NAMES = [o.name.lower() for o in Outcome]
 
@@ -54,6 +63,11 @@ OUTCOMES: tuple[OutcomeInfo, ...] = (
     OutcomeInfo(Outcome.REJECTED, "rejected", "rejected", "#9467bd", served=False, available=False),
     OutcomeInfo(Outcome.UNAVAILABLE, "unavailable", "unavailable", "#7f7f7f", served=False, available=False),
     OutcomeInfo(Outcome.INCOMPLETE, "incomplete", "incomplete", "#bcbd22", served=False, available=False),
+    OutcomeInfo(Outcome.SHORT_CIRCUITED, "short_circuited", "short_circuited", "#17becf", served=False,
+                available=False),
+    OutcomeInfo(Outcome.RATE_LIMITED, "rate_limited", "rate_limited", "#8c564b", served=False, available=False),
+    OutcomeInfo(Outcome.SHED, "shed", "shed", "#e377c2", served=False, available=False),
+    OutcomeInfo(Outcome.DEGRADED, "degraded", "degraded", "#98df8a", served=False, available=True),
 )
 """Every outcome, in code order. ``incomplete`` is recorded at the end of a run, never returned."""
 

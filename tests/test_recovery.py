@@ -128,10 +128,14 @@ def test_final_window_defaults_to_last_tenth_of_the_run():
     assert m["stuck"] is True
 
 
-def test_future_outcome_codes_count_as_failures():
-    """Any outcome other than ok is a failure, including codes added after this module."""
+def test_unavailable_outcomes_count_as_failures():
+    """Outcomes that do not count as available (shed, short-circuited...) are failures; degraded is not."""
+    from simulator.request import DEGRADED, SHED
+
     t = steady()
-    m = metrics(requests(t, outcome=np.where(t >= 100, 9, OK)))
+    degraded = metrics(requests(t, outcome=np.where(t >= 100, int(DEGRADED), OK)))
+    assert degraded["final_availability"] == 1.0
+    m = metrics(requests(t, outcome=np.where(t >= 100, int(SHED), OK)))
     assert m["final_availability"] == 0.0
 
 

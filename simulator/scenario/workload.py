@@ -15,7 +15,7 @@ from simulator.scenario.base import Name, PositiveInt, SpecModel, spec_error
 from simulator.scenario.dists import DistSpec
 from simulator.units import Count, Duration, Fraction, PositiveDuration, Rate
 
-Outcome = Literal["error", "timeout", "rejected", "unavailable"]
+Outcome = Literal["error", "timeout", "rejected", "unavailable", "short_circuited", "rate_limited", "shed"]
 
 
 class PoissonArrivalsSpec(SpecModel):
