@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from simulator.metrics import family, is_count, is_flag, is_latency, is_rate, is_ratio, is_seconds, qualifier
-from simulator.request import OUTCOMES
+from simulator.request import INCOMPLETE, OUTCOMES
 
 # Headline metrics in display order; per-component families follow, then anything else.
 HEADLINE = ("offered", "completed", *(info.count_metric for info in OUTCOMES),
@@ -57,11 +57,23 @@ def format_metric(name: str, value: Any) -> str:
     return f"{number:,.2f}" if abs(number) >= 0.01 or number == 0 else f"{number:.3g}"
 
 
+DEFENCE_OUTCOMES = frozenset(info.count_metric for info in OUTCOMES if info.code > INCOMPLETE)
+"""Outcomes only defences produce (short_circuited, shed...): shown only where some variant has one."""
+
+
 def ordered_metrics(summaries: Iterable[Mapping[str, Any]]) -> list[str]:
-    """Headline metrics first, then per-component families, then every other key (none hidden)."""
+    """Headline metrics first, then per-component families, then every other key.
+
+    Nothing is hidden except the counts of defence-only outcomes that are zero in every column
+    (a scenario without a breaker has no short-circuited requests to show).
+    """
+    summaries = list(summaries)
     seen: dict[str, None] = {}
     for summary in summaries:
         seen.update(dict.fromkeys(summary))
+    for name in DEFENCE_OUTCOMES & set(seen):
+        if all(not s.get(name) for s in summaries):
+            del seen[name]
     names = [m for m in HEADLINE if m in seen]
     for group in FAMILIES:
         names += [m for m in seen if family(m) == group and m != group]

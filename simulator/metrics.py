@@ -21,7 +21,8 @@ RATES = frozenset(("offered_rate", "throughput", "goodput"))
 RATIOS = frozenset(("availability", "utilization", "hit_ratio", "final_availability"))
 """Fractions between 0 and 1."""
 
-SECONDS = frozenset(("time_to_detect", "time_to_recover", "degraded_seconds", "wasted_work"))
+SECONDS = frozenset(("time_to_detect", "time_to_recover", "degraded_seconds", "wasted_work",
+                     "instance_seconds"))
 """Durations in seconds (``None`` in JSON when the thing never happened)."""
 
 FLAGS = frozenset(("stuck",))
