@@ -25,6 +25,7 @@ from simulator.components.service import Service
 from simulator.engine import SimContext
 from simulator.faults import plan_faults
 from simulator.mitigations import plan_mitigations
+from simulator.mitigations.deadlines import plan_edge_calls
 from simulator.randomness import RandomStreams, sampler
 from simulator.recorder import Recorder
 from simulator.scenario.references import reachable_from
@@ -32,6 +33,7 @@ from simulator.work import WorkPlan
 from simulator.workload.arrivals import ClosedLoopSource, OpenLoopSource
 from simulator.workload.backoff import Backoff
 from simulator.workload.client import Client
+from simulator.workload.population import Population
 from simulator.workload.profiles import RateFunction, knots_for
 
 COMPONENT_CLASSES = {
@@ -71,14 +73,16 @@ def build(spec, *, seed: int, replication: int) -> System:
     plan = WorkPlan(streams)
     components = {c.name: COMPONENT_CLASSES[c.kind](ctx, c, plan) for c in spec.components}
     injectors = plan_faults(ctx, spec, components)
-    mitigations = plan_mitigations(ctx, spec)
+    mitigations = [*plan_edge_calls(ctx, spec), *plan_mitigations(ctx, spec)]  # edge timeouts innermost
     for step in (*injectors, *mitigations):
         step.prepare(components)  # track the targets, put gates in front of them
     for component in components.values():
         component.wire(components)
     system = System(ctx, components, injectors=injectors, mitigations=mitigations, plan=plan, spec=spec)
+    populations = [Population.register(plan, w) for w in spec.workload]  # before any drawer
     for index, workload in enumerate(spec.workload):
         client, source = _workload(ctx, plan, spec, components, workload, index)
+        client.population = populations[index]
         system.clients.append(client)
         system.sources.append(source)
     for component in components.values():
@@ -98,6 +102,7 @@ def _workload(ctx, plan, spec, components, workload, index):
         if retry else None
     client = Client(ctx, workload.client, components[workload.entry], index,
                     plan.drawer(name, reach), plan.drawer(name, reach, retry=True), backoff)
+    client.keep_across_retries(plan.sticky_slots())
     arrivals = workload.arrivals
     if arrivals.pattern == "closed":
         source = ClosedLoopSource(ctx, client, arrivals.users, arrivals.think_time,
@@ -119,7 +124,8 @@ def start(system: System, sample_interval: float) -> None:
         source.start()
     for step in (*system.injectors, *system.mitigations):
         step.start(system)
-    _GaugeSampler(ctx, system.components, sample_interval).start()
+    gauges = {**system.components, **{m.name: m for m in system.mitigations if hasattr(m, "stats")}}
+    _GaugeSampler(ctx, gauges, sample_interval).start()
     ctx.later(ctx.warmup, _mark_warmup(system))
 
 

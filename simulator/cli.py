@@ -191,6 +191,9 @@ def bench(
 
 _JOBS_HELP = "Local worker processes (default: the number of cores)."
 _DASK_HELP = "Run on a dask.distributed scheduler, e.g. tcp://host:8786."
+_SEED_HELP = "Override the scenario's seed (>= 0)."
+_DURATION_HELP = "Override the simulated duration, e.g. 10m."
+_SET_HELP = "Override a scenario value (repeatable)."
 
 
 @app.command()
@@ -203,11 +206,13 @@ def compare(
                                                  help="Compare with (default: first).")] = None,
     jobs: Annotated[int | None, typer.Option(parser=_at_least(1), metavar="N", help=_JOBS_HELP)] = None,
     dask: Annotated[str | None, typer.Option(metavar="ADDRESS", help=_DASK_HELP)] = None,
-    seed: Annotated[int | None, typer.Option(parser=_at_least(0), metavar="INT")] = None,
-    duration: Annotated[float | None, typer.Option(parser=_parse_duration, metavar="DURATION")] = None,
+    seed: Annotated[int | None, typer.Option(parser=_at_least(0), metavar="INT", help=_SEED_HELP)] = None,
+    duration: Annotated[float | None, typer.Option(parser=_parse_duration, metavar="DURATION",
+                                                   help=_DURATION_HELP)] = None,
     warmup: Annotated[str | None, typer.Option(metavar="auto|DURATION",
                                                help="Warm-up override; auto = MSER-5.")] = None,
-    overrides: Annotated[list[str] | None, typer.Option("--set", metavar="PATH=VALUE")] = None,
+    overrides: Annotated[list[str] | None, typer.Option("--set", metavar="PATH=VALUE",
+                                                        help=_SET_HELP)] = None,
     rank: Annotated[str | None, typer.Option(metavar="METRIC",
                                              help="Pick the best variant by METRIC.")] = None,
     delta: Annotated[str | None, typer.Option(metavar="X", help="Indifference zone for --rank.")] = None,
@@ -238,9 +243,11 @@ def sweep(
                                                      help="Runs per point and variant.")] = None,
     jobs: Annotated[int | None, typer.Option(parser=_at_least(1), metavar="N", help=_JOBS_HELP)] = None,
     dask: Annotated[str | None, typer.Option(metavar="ADDRESS", help=_DASK_HELP)] = None,
-    seed: Annotated[int | None, typer.Option(parser=_at_least(0), metavar="INT")] = None,
-    duration: Annotated[float | None, typer.Option(parser=_parse_duration, metavar="DURATION")] = None,
-    overrides: Annotated[list[str] | None, typer.Option("--set", metavar="PATH=VALUE")] = None,
+    seed: Annotated[int | None, typer.Option(parser=_at_least(0), metavar="INT", help=_SEED_HELP)] = None,
+    duration: Annotated[float | None, typer.Option(parser=_parse_duration, metavar="DURATION",
+                                                   help=_DURATION_HELP)] = None,
+    overrides: Annotated[list[str] | None, typer.Option("--set", metavar="PATH=VALUE",
+                                                        help=_SET_HELP)] = None,
     metrics: Annotated[str | None, typer.Option(metavar="A,B", help="Metrics in the table.")] = None,
     metric: Annotated[str | None, typer.Option(metavar="NAME", help="Metric of the heatmap.")] = None,
     out: Annotated[Path, typer.Option(metavar="DIR", help="Root directory for results.")] = Path("results"),
@@ -265,8 +272,9 @@ def check(
                                                      help="Runs per variant.")] = None,
     jobs: Annotated[int | None, typer.Option(parser=_at_least(1), metavar="N", help=_JOBS_HELP)] = None,
     dask: Annotated[str | None, typer.Option(metavar="ADDRESS", help=_DASK_HELP)] = None,
-    seed: Annotated[int | None, typer.Option(parser=_at_least(0), metavar="INT")] = None,
-    duration: Annotated[float | None, typer.Option(parser=_parse_duration, metavar="DURATION")] = None,
+    seed: Annotated[int | None, typer.Option(parser=_at_least(0), metavar="INT", help=_SEED_HELP)] = None,
+    duration: Annotated[float | None, typer.Option(parser=_parse_duration, metavar="DURATION",
+                                                   help=_DURATION_HELP)] = None,
     out: Annotated[Path, typer.Option(metavar="DIR", help="Root directory for results.")] = Path("results"),
     report: Annotated[Path | None, typer.Option(metavar="DIR",
                                                 help="Write report.json and summary.md here.")] = None,

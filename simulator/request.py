@@ -65,7 +65,8 @@ OUTCOMES: tuple[OutcomeInfo, ...] = (
     OutcomeInfo(Outcome.INCOMPLETE, "incomplete", "incomplete", "#bcbd22", served=False, available=False),
     OutcomeInfo(Outcome.SHORT_CIRCUITED, "short_circuited", "short_circuited", "#17becf", served=False,
                 available=False),
-    OutcomeInfo(Outcome.RATE_LIMITED, "rate_limited", "rate_limited", "#8c564b", served=False, available=False),
+    OutcomeInfo(Outcome.RATE_LIMITED, "rate_limited", "rate_limited", "#8c564b", served=False,
+                available=False),
     OutcomeInfo(Outcome.SHED, "shed", "shed", "#e377c2", served=False, available=False),
     OutcomeInfo(Outcome.DEGRADED, "degraded", "degraded", "#98df8a", served=False, available=True),
 )
@@ -89,7 +90,9 @@ class Attempt:
     into retry storms.
     """
 
-    __slots__ = ("id", "t_arrival", "number", "last_backoff", "work", "is_settled", "client")
+    __slots__ = ("id", "t_arrival", "number", "last_backoff", "work", "is_settled", "client", "deadline",
+                 "sticky")
+    # ``deadline`` (absolute time, seconds) is set only by a client that propagates its deadline.
 
     def __init__(self, rid: int, t_arrival: float, number: int, work: list, client):
         self.id = rid

@@ -32,6 +32,7 @@ class Slot:
     component: str
     purpose: str
     factory: Factory
+    sticky: bool = False  # a property of the request, not of one attempt: retries keep it
 
 
 class WorkPlan:
@@ -41,15 +42,20 @@ class WorkPlan:
         self.streams = streams
         self.slots: list[Slot] = []
 
-    def slot(self, component: str, purpose: str, factory: Factory) -> tuple[int, Draw]:
+    def slot(self, component: str, purpose: str, factory: Factory, sticky: bool = False) -> tuple[int, Draw]:
         """Register a slot; returns its index and the component's overflow draw.
 
         The overflow draw serves a second visit of the same attempt (e.g. a database reached both
         directly and through a cache miss); it has its own stream so it never shifts slot draws.
         """
-        self.slots.append(Slot(component, purpose, factory))
+        self.slots.append(Slot(component, purpose, factory, sticky))
         overflow = factory(self.streams.generator(f"component.{component}.{purpose}.extra"))
         return len(self.slots) - 1, overflow
+
+    def sticky_slots(self) -> list[int]:
+        """Indices of the slots that belong to the request (a cache key, read or write): a retry
+        asks for the same thing again, so it carries these values over from the first attempt."""
+        return [i for i, s in enumerate(self.slots) if s.sticky]
 
     def drawer(self, workload: str, reachable: Iterable[str], retry: bool = False,
                prefix: str | None = None) -> Callable[[], list]:

@@ -75,3 +75,22 @@ def test_closed_loop_response_time_law(make_scenario):
     s = run(make_scenario(scenario)).summary
     assert s["throughput"] == pytest.approx(30 / (s["latency_mean"] + 1.0), rel=0.02)
     assert s["utilization.svc"] > 0.6  # the service is really loaded
+
+
+def test_retry_asks_for_the_same_thing(make_scenario):
+    """A retried write stays a write: request-level draws (read or write, cache key) survive retries."""
+    from simulator import run
+
+    scenario = make_scenario({
+        "name": "sticky", "duration": "300s", "seed": 4,
+        "workload": [{"name": "w", "entry": "db", "arrivals": {"pattern": "poisson", "rate": "50/s"},
+                      "client": {"retry": {"max_attempts": 3, "base": "10ms"}}}],
+        "components": [{"kind": "database", "name": "db", "connections": 50, "read_replicas": 2,
+                        "read_fraction": "80%", "query_time": "5ms"}],
+        "faults": [{"kind": "db_primary_failure", "name": "primary", "target": "db", "at": "0s",
+                    "promotion_delay": "400s"}],
+    })
+    s = run(scenario).summary
+    # Writes fail on every attempt (the primary is gone); re-drawn, they would fail 0.2^3 = 0.8% of the time.
+    assert 1 - s["availability"] == pytest.approx(0.2, abs=0.02)
+    assert s["amplification"] == pytest.approx(1 + 2 * 0.2, abs=0.05)

@@ -79,7 +79,8 @@ def test_unknown_key_lists_allowed_keys(problems):
     """An unknown key is named, with a suggestion and every allowed key."""
     assert problems({"components.app.replica": 3}) == [
         "components[1].replica: unknown key 'replica' (did you mean 'replicas'?); expected one of: kind, "
-        "name, replicas, workers, queue_limit, service_time, error_rate, calls, parallel, balance, region"]
+        "name, replicas, workers, queue_limit, service_time, error_rate, calls, parallel, balance, region, "
+            "drop_expired"]
 
 
 def test_unknown_nested_key_path(problems):
@@ -98,7 +99,7 @@ def test_unknown_key_inside_call_shorthand_entry(problems):
     """Unknown keys in a call entry list the call's keys."""
     [line] = problems({"components.api.calls": [{"target": "cache", "optinal": True}]})
     assert line == "components[2].calls[0].optinal: unknown key 'optinal' (did you mean 'optional'?); " \
-                   "expected one of: target, optional"
+                   "expected one of: target, optional, timeout, retry"
 
 
 def test_unknown_kind_lists_kinds(problems):

@@ -112,8 +112,9 @@ def bench_workload(
 
     def run_project() -> None:
         nonlocal error, runner
+        own = workload.project  # a workload that times its own project side (compare --jobs)
         try:
-            record("project", _timed(lambda: runner(workload.scenario(n, seed))))
+            record("project", _timed(lambda: own(n, seed) if own else runner(workload.scenario(n, seed))))
         except Exception as exc:  # the bench reports a broken project, it does not crash
             error, runner = _first_line(exc), None
             log(f"{workload.name}: project failed: {error}")
@@ -142,7 +143,8 @@ def _workload_result(workload: Workload, project: list[Sample], ref: list[Sample
         "target": workload.target,
         "passed": None if ratio is None else ratio >= workload.target,
         # CPU time of this process: less disturbed than wall time on a busy shared machine
-        "cpu_ratio": _ratio(_median_rate(project, "cpu"), _median_rate(ref, "cpu")),
+        "cpu_ratio": None if workload.project else  # worker processes' CPU is not this process's
+        _ratio(_median_rate(project, "cpu"), _median_rate(ref, "cpu")),
         "project_samples": [s.__dict__ for s in project],
         "reference_samples": [s.__dict__ for s in ref],
         "error": error,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from simulator.components.base import CallEdge, dist_factory, take
 from simulator.components.cache_store import CacheStore
 from simulator.randomness import key_sampler
-from simulator.request import ERROR, OK
+from simulator.request import DEGRADED, ERROR, OK
 
 
 class CacheStats:
@@ -59,7 +59,7 @@ class _Miss:
             cache.store.insert(self.key, cache.env.now)
             self.done(OK)
         else:
-            self.done(ERROR)
+            self.done(DEGRADED if outcome == DEGRADED else ERROR)  # a fallback's answer is not stored
 
 
 class Cache:
@@ -72,7 +72,7 @@ class Cache:
         self._later = ctx.scheduler()
         self.store = CacheStore(spec.capacity, spec.policy, spec.ttl,
                                 ctx.streams.generator(f"component.{spec.name}.evict"))
-        self._key_slot = plan.slot(spec.name, "key", lambda rng: key_sampler(spec.keys, rng))
+        self._key_slot = plan.slot(spec.name, "key", lambda rng: key_sampler(spec.keys, rng), sticky=True)
         self._time_slot = plan.slot(spec.name, "time", dist_factory(spec.hit_time))
         self.backend = None  # wired by the builder once every component exists
         self.in_flight = 0

@@ -26,8 +26,10 @@ class Database:
         self.read_fraction = spec.read_fraction
         self._next_read = 0
         self._rw_slot = None
+        if spec.drop_expired:
+            self.group.drop_expired()
         if self.read_nodes and 0.0 < self.read_fraction:
-            self._rw_slot = plan.slot(spec.name, "read_write", uniform_factory)
+            self._rw_slot = plan.slot(spec.name, "read_write", uniform_factory, sticky=True)
 
     def handle(self, att, done) -> None:
         """Component protocol: route the query to a node and run it there."""

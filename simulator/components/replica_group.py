@@ -20,7 +20,7 @@ from collections.abc import Callable
 from simulator.components.base import take
 from simulator.components.health import Health
 from simulator.components.station import Station
-from simulator.request import ERROR, OK, REJECTED, UNAVAILABLE
+from simulator.request import DEGRADED, ERROR, OK, REJECTED, TIMEOUT, UNAVAILABLE
 
 
 class Visit:
@@ -41,15 +41,28 @@ class Visit:
         """A sequential dependency answered: fail fast if it was required, else go on."""
         group = self.group
         if outcome != OK and not group.calls[self.next_call - 1].optional:
-            group.finish(self, ERROR)
+            if outcome == DEGRADED:
+                self.degrade()
+                group.call_next(self)
+            else:
+                group.finish(self, ERROR)
         else:
             group.call_next(self)
 
     def after_required_call(self, outcome: int) -> None:
         """A parallel required dependency answered; answer once all have."""
         if outcome != OK:
-            self.failed = True
+            if outcome == DEGRADED:
+                self.degrade()
+            else:
+                self.failed = True
         self._count_down()
+
+    def degrade(self) -> None:
+        """A required call got a fallback's answer: carry on, but answer ``degraded`` instead of
+        ``ok`` (the answer is swapped here, off the hot path, rather than checked on every visit)."""
+        done = self.done
+        self.done = lambda outcome: done(DEGRADED if outcome == OK else outcome)
 
     def after_optional_call(self, outcome: int) -> None:
         """A parallel optional dependency answered; its failure does not fail the request."""
@@ -150,6 +163,28 @@ class ReplicaGroup:
         """Release the worker first (so the next queued request starts now), then answer."""
         visit.station.release()
         visit.done(outcome)
+
+    # --- deadline-aware dequeue (``drop_expired``) -----------------------------------------------
+    def drop_expired(self) -> None:
+        """From now on a worker that takes work whose client already gave up drops it instead of
+        serving it. Only groups that ask for it pay the check; the worker is handed on through a
+        zero-delay event, so a long run of expired work in a queue never recurses."""
+        self.dropped_expired = 0
+        plain, tracked = self._begin, self._begin_tracked
+        self._begin = lambda visit: self._drop(visit) if visit.att.is_settled else plain(visit)
+        self._begin_tracked = lambda visit: self._drop(visit) if visit.att.is_settled else tracked(visit)
+        for station in self.replicas:
+            station.start = self._begin_tracked if self.is_tracked else self._begin
+
+    def _drop(self, visit: Visit) -> None:
+        self.dropped_expired += 1
+        if self.is_tracked:
+            visit.dead = False
+            visit.epoch = visit.station.health.epoch
+        self._timeout(0.0, visit).callbacks.append(self._dropped)
+
+    def _dropped(self, event) -> None:
+        self.finish(event.value, TIMEOUT)  # nobody waits for it; the caller learns nothing new
 
     # --- tracked path (a fault can touch this group) -----------------------------------------------
     def track(self) -> None:
@@ -260,7 +295,7 @@ class ReplicaGroup:
         """The replica serves from now on. A new one is announced (it registers, as a pod that
         turns ready joins its endpoints); a restarted one is not: balancers that had dropped it
         learn of its return through their health checks."""
-        if station.health.state == "starting":
+        if station.health.state == "starting" and station.t_removed is None:  # not scaled in meanwhile
             station.health.state = "up"
             station.set_workers(self.workers)
             if announce:
@@ -376,6 +411,7 @@ class GroupStats:
         self._last = (0.0, 0.0)  # (busy, capacity) worker-seconds at the previous sample
         self._mark: tuple[float, float, float, float] | None = None
         self._wasted_mark = 0.0
+        self._dropped_mark = 0
 
     def _stations(self) -> list[Station]:
         return [*self.group.replicas, *self.group.retired]
@@ -408,6 +444,7 @@ class GroupStats:
         busy, queued, capacity = self._areas()
         self._mark = (now, busy, queued, capacity)
         self._wasted_mark = self.group.wasted
+        self._dropped_mark = getattr(self.group, "dropped_expired", 0)
         for s in self.group.replicas:
             s.reset_queue_max()
 
@@ -430,4 +467,6 @@ class GroupStats:
             "queue_mean": (queued - queued0) / span,
             "queue_max": float(max(s.queue_max for s in self._stations())),
             "wasted_work": self.group.wasted - self._wasted_mark,
+            **({"dropped_expired": self.group.dropped_expired - self._dropped_mark}
+               if hasattr(self.group, "dropped_expired") else {}),
         }

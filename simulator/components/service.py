@@ -26,6 +26,8 @@ class Service:
         self._pick = make_picker(spec.balance, self.replicas,
                                  ctx.streams.generator(f"component.{spec.name}.balance"))
         self._only = self.replicas[0] if spec.replicas == 1 else None
+        if spec.drop_expired:
+            self.group.drop_expired()
 
     def handle(self, att, done) -> None:
         """Component protocol: serve one attempt, eventually calling ``done(outcome)``."""

@@ -27,7 +27,8 @@ class CacheFlush(Injector):
 
     @property
     def end_time(self) -> float | None:
-        return self.spec.end
+        """An instant unless ``for`` marks a window: recovery is judged from the flush on."""
+        return self.spec.end if self.spec.duration is not None else self.spec.at
 
     def begin(self, system) -> None:
         cache = system.components[self.target]

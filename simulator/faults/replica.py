@@ -83,7 +83,13 @@ class ReplicaFault(Injector):
 
 
 class Crash(ReplicaFault):
-    """``kind: crash``."""
+    """``kind: crash``. The window covers the start-up after the restart too: the replica refuses
+    connections until it serves again, and recovery is judged from then."""
+
+    @property
+    def end_time(self) -> float | None:
+        end = self.spec.end
+        return None if end is None else end + self.spec.startup
 
     def hit(self) -> None:
         for station in self.stations:
@@ -97,12 +103,9 @@ class Crash(ReplicaFault):
         if self.whole is not None:
             self.whole.restore_whole()
         for station in self.stations:
-            self.group.restart(station, self.spec.startup)
+            self.group.restart(station)  # the start-up time has already passed: end_time includes it
         for copy in self.copies:
-            if self.spec.startup > 0:
-                self.ctx.later(self.spec.startup, lambda _, c=copy: self.gate.restart(c))
-            else:
-                self.gate.restart(copy)
+            self.gate.restart(copy)
 
 
 class Hang(ReplicaFault):

@@ -6,11 +6,23 @@ disabled mitigation is skipped here, so it costs nothing during the run.
 
 from __future__ import annotations
 
+from simulator.mitigations.autoscaler import Autoscaler
 from simulator.mitigations.base import Mitigation
+from simulator.mitigations.bulkhead import Bulkhead
+from simulator.mitigations.circuit_breaker import CircuitBreaker
+from simulator.mitigations.fallback import Fallback
+from simulator.mitigations.load_shedding import LoadShedding
+from simulator.mitigations.rate_limit import RateLimit
 from simulator.mitigations.schedule import Schedule
 
 KINDS: dict[str, type[Mitigation]] = {
+    "circuit_breaker": CircuitBreaker,
+    "bulkhead": Bulkhead,
+    "fallback": Fallback,
     "schedule": Schedule,
+    "rate_limit": RateLimit,
+    "load_shedding": LoadShedding,
+    "autoscaler": Autoscaler,
 }
 
 __all__ = ["KINDS", "Mitigation", "plan_mitigations"]

@@ -17,6 +17,7 @@ class Schedule(Mitigation):
     def __init__(self, ctx, spec):
         super().__init__(ctx, spec)
         self.group = None
+        self.is_floor = False  # set by an autoscaler on the same target: then steps only raise
 
     def prepare(self, components: dict) -> None:
         component = components[self.spec.target]
@@ -29,8 +30,9 @@ class Schedule(Mitigation):
 
     def _apply(self, step) -> None:
         before = len(self.group.replicas)
-        self.group.scale_to(step.replicas, self.spec.startup)
-        self.event("scale", self.spec.target, f"{self.name}: {before} -> {step.replicas} replicas (schedule)")
+        after = max(before, step.replicas) if self.is_floor else step.replicas
+        self.group.scale_to(after, self.spec.startup)
+        self.event("scale", self.spec.target, f"{self.name}: {before} -> {after} replicas (schedule)")
 
     def floor_at(self, t: float) -> int | None:
         """The replica count the schedule asks for at time ``t`` (None before its first step)."""

@@ -10,6 +10,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from simulator.scenario.autoscaling import AutoscalerSpec
 from simulator.scenario.base import NonNegativeInt, SpecModel, spec_error
 from simulator.scenario.mitigation_base import MitigationBase
 from simulator.units import Duration
@@ -48,5 +49,5 @@ class ScheduleSpec(MitigationBase):
                 for i, step in enumerate(self.steps) if step.at >= scenario.duration]
 
 
-CAPACITY_SPECS: tuple[type, ...] = (ScheduleSpec,)
+CAPACITY_SPECS: tuple[type, ...] = (ScheduleSpec, AutoscalerSpec)
 """Capacity kinds, assembled into the ``mitigations:`` union by ``simulator.scenario.mitigations``."""

@@ -21,6 +21,7 @@ from simulator.scenario.base import (
     spec_error,
 )
 from simulator.scenario.dists import ConstantDistSpec, DistSpec, KeysSpec
+from simulator.scenario.workload import RetrySpec
 from simulator.units import Count, Duration, Fraction, PositiveDuration
 
 
@@ -31,6 +32,10 @@ class CallSpec(SpecModel):
     """Name of the component called."""
     optional: StrictBool = False
     """If true, a failed call does not fail the request (graceful degradation)."""
+    timeout: PositiveDuration | None = None
+    """The caller stops waiting after this long, seconds (``timeout``); the callee keeps working."""
+    retry: RetrySpec | None = None
+    """Retries of a failed call (same keys as a client's retry); each try gets its own ``timeout``."""
 
 
 def _call_shorthand(value: Any) -> Any:
@@ -81,6 +86,8 @@ class ServiceSpec(SpecModel):
     """How direct callers (not through a load balancer) spread requests over replicas."""
     region: Name | None = None
     """Region the component runs in (for region outages and global routing)."""
+    drop_expired: StrictBool = False
+    """Deadline-aware dequeue: a worker drops, at once, work whose client already gave up."""
 
 
 class LoadBalancerSpec(SpecModel):
@@ -138,6 +145,8 @@ class DatabaseSpec(SpecModel):
     """Fraction of queries that are reads and may go to a replica."""
     error_rate: Fraction = 0.0
     """Fraction of queries that fail."""
+    drop_expired: StrictBool = False
+    """Deadline-aware dequeue: a connection drops, at once, a query whose client already gave up."""
     region: Name | None = None
     """Region the component runs in (for region outages and global routing)."""
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
 from simulator.scenario.base import Loc, SpecModel, spec_error
@@ -67,13 +67,21 @@ def _validator(parse: Any) -> BeforeValidator:
     return BeforeValidator(validate)
 
 
-Threshold = Annotated[float, _validator(parse_threshold)]
+def _schema(description: str) -> WithJsonSchema:
+    """Editors must accept ``"99%"`` and ``"250ms"`` as well as numbers."""
+    return WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string"}], "description": description})
+
+
+Threshold = Annotated[float, _validator(parse_threshold),
+                      _schema("A number in the metric's unit, or '250ms', '99%', '300/s'.")]
 """A bound in the metric's own unit; units as in scenario files are accepted."""
 
-Margin = Annotated[float, _validator(parse_threshold), Field(ge=0)]
+Margin = Annotated[float, _validator(parse_threshold), Field(ge=0),
+                   _schema("A relative improvement >= 0: '20%' or 0.2.")]
 """A relative improvement >= 0: ``20%`` or 0.2."""
 
-Confidence = Annotated[float, _validator(parse_fraction), Field(gt=0, lt=1)]
+Confidence = Annotated[float, _validator(parse_fraction), Field(gt=0, lt=1),
+                       _schema("A confidence level between 0 and 1 (exclusive): '95%' or 0.95.")]
 """A confidence level strictly between 0 and 1: ``95%`` or 0.95."""
 
 

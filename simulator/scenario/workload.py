@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BeforeValidator, Field, NonNegativeFloat, model_validator
 
-from simulator.scenario.base import Name, PositiveInt, SpecModel, spec_error
+from simulator.scenario.base import Name, PositiveInt, SpecModel, StrictBool, spec_error
 from simulator.scenario.dists import DistSpec
 from simulator.units import Count, Duration, Fraction, PositiveDuration, Rate
 
@@ -166,6 +166,18 @@ class ClientSpec(SpecModel):
     """Retry policy (none: a single attempt)."""
     retry_on: list[Outcome] = Field(default_factory=lambda: ["error", "timeout", "rejected", "unavailable"])
     """Outcomes that trigger a retry."""
+    propagate_deadline: StrictBool = False
+    """Send the attempt's deadline (start + timeout) downstream: no call edge waits past it."""
+
+
+class ClientsSpec(SpecModel):
+    """The population behind a workload: each request comes from one of ``count`` clients, client
+    i (0-based) with probability proportional to ``1 / (i + 1) ** skew`` (Zipf; 0 = uniform)."""
+
+    count: Annotated[Count, Field(ge=1)]
+    """Number of distinct clients (users, API keys)."""
+    skew: Annotated[NonNegativeFloat, Field(le=10)] = 0.0
+    """Zipf exponent: 0 spreads evenly, 1 or more makes client 0 dominate."""
 
 
 class WorkloadSpec(SpecModel):
@@ -183,6 +195,10 @@ class WorkloadSpec(SpecModel):
     """Client behaviour: timeout and retries."""
     region: Name | None = None
     """Where the users are (a global router sends them to this region first)."""
+    clients: ClientsSpec | None = None
+    """Client population (a per-client rate limit tells them apart); none: one anonymous client."""
+    priority: int = 0
+    """Importance for load shedding: a shedder drops the lowest priority first."""
 
     @model_validator(mode="after")
     def _profile_needs_open_loop(self) -> WorkloadSpec:

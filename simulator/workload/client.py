@@ -37,6 +37,10 @@ class Client:
         self._draw_retry = draw_retry
         self.on_complete = on_complete
         self.late_answers = 0  # answers that arrived after the client gave up: wasted work
+        if spec.propagate_deadline and self.timeout is not None:
+            self._send = self._send_with_deadline  # only then does an attempt carry a deadline
+        self.population = None  # the workload's clients (simulator.workload.population), if declared
+        self.sticky: list[int] = []  # request-level work slots kept across retries (set by the builder)
 
     def submit(self, now: float) -> Attempt:
         """A new logical request arrives at ``now`` (the current simulated time)."""
@@ -44,16 +48,40 @@ class Client:
         self._send(att)
         return att
 
+    def keep_across_retries(self, slots: list[int]) -> None:
+        """Retries reuse the first attempt's values of these work slots (see WorkPlan.sticky_slots).
+
+        Only clients that retry pay for it: ``submit`` is switched to a version that remembers them.
+        """
+        if slots and self.max_attempts > 1:
+            self.sticky = list(slots)
+            self.submit = self._submit_sticky
+
+    def _submit_sticky(self, now: float) -> Attempt:
+        att = Attempt(self._record_arrival(now, self.workload_index), now, 1, self._draw_first(), self)
+        att.sticky = [att.work[i] for i in self.sticky]
+        self._send(att)
+        return att
+
     def inject(self, now: float, draw_work: Callable[[], list]) -> Attempt:
         """An extra request (a surge or burst fault) whose work comes from the fault's own streams,
         so the workload's own requests keep their work in every variant."""
         att = Attempt(self._record_arrival(now, self.workload_index), now, 1, draw_work(), self)
+        if self.sticky:
+            att.sticky = [att.work[i] for i in self.sticky]
         self._send(att)
         return att
 
     def _send(self, att: Attempt) -> None:
         if self.timeout is not None:
             self._timeout_event(self.timeout, att).callbacks.append(self._expire_cb)
+        self._handle(att, att.answer)
+
+    def _send_with_deadline(self, att: Attempt) -> None:
+        """As ``_send``, stamping the attempt with the moment its caller gives up, so call edges
+        downstream never wait past it (deadline propagation)."""
+        att.deadline = self.env.now + self.timeout
+        self._timeout_event(self.timeout, att).callbacks.append(self._expire_cb)
         self._handle(att, att.answer)
 
     def _expire(self, event) -> None:
@@ -73,6 +101,15 @@ class Client:
 
     def _retry(self, event) -> None:
         failed = event.value
-        att = Attempt(failed.id, failed.t_arrival, failed.number + 1, self._draw_retry(), self)
+        work = self._draw_retry()
+        if self.sticky:  # the same key, the same read or write: a retry asks for the same thing
+            first = failed.sticky
+            for i, value in zip(self.sticky, first, strict=True):
+                work[i] = value
+        att = Attempt(failed.id, failed.t_arrival, failed.number + 1, work, self)
         att.last_backoff = failed.last_backoff
+        if self.sticky:
+            att.sticky = first
+        if self.population is not None:
+            self.population.carry(failed, att)
         self._send(att)

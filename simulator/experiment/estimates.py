@@ -1,0 +1,109 @@
+"""From finished runs to estimates: each metric's replications, its interval, its paired difference.
+
+Comparisons, sweeps and checks all estimate the same way, so they share these functions: a
+numeric metric gets its mean with a Student t interval, a yes/no metric (``stuck``) the
+proportion of runs with a Wilson interval, and a difference from a baseline the t interval of
+the replication-by-replication (paired) differences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from simulator.experiment.directions import is_boolean, verdict
+from simulator.experiment.stats import (
+    DEFAULT_CONFIDENCE,
+    Interval,
+    mean_interval,
+    paired_interval,
+    wilson_interval,
+)
+from simulator.experiment.tasks import Point, RunRecord
+from simulator.metrics import is_count, is_latency, is_rate, is_ratio
+
+MEAN, PROPORTION = "mean", "proportion"
+
+Values = dict[str, list[Any]]
+"""metric -> one value per replication (None where the run did not report it)."""
+
+
+def metric_names(records: Sequence[RunRecord]) -> list[str]:
+    """Every metric any run reported, in first-seen order (the summaries' own stable order)."""
+    return list(dict.fromkeys(name for record in records for name in record.summary))
+
+
+def collect(records: Sequence[RunRecord]) -> dict[tuple[Point, str], Values]:
+    """Per (sweep point, variant): each metric's values, aligned by replication index."""
+    names = metric_names(records)
+    groups: dict[tuple[Point, str], list[RunRecord]] = {}
+    for record in records:
+        groups.setdefault((record.point, record.variant), []).append(record)
+    collected = {}
+    for key, group in groups.items():
+        by_rep = {record.replication: record for record in group}
+        reps = sorted(by_rep)
+        collected[key] = {name: [by_rep[r].summary.get(name) for r in reps] for name in names}
+    return collected
+
+
+def kind(metric: str, values: Sequence[Any]) -> str:
+    """``proportion`` for yes/no metrics (by name, or because every value is a bool), else ``mean``."""
+    present = [v for v in values if v is not None]
+    if is_boolean(metric) or (present and all(isinstance(v, bool) for v in present)):
+        return PROPORTION
+    return MEAN
+
+
+def estimate(metric: str, values: Sequence[Any], confidence: float = DEFAULT_CONFIDENCE) -> Interval:
+    """Mean with a t interval, or proportion with a Wilson interval for yes/no metrics."""
+    if kind(metric, values) == PROPORTION:
+        present = [bool(v) for v in values if v is not None]
+        return wilson_interval(sum(present), len(present), confidence)
+    return _within_range(metric, mean_interval([_number(v) for v in values], confidence))
+
+
+def paired(values: Sequence[Any], baseline: Sequence[Any],
+           confidence: float = DEFAULT_CONFIDENCE) -> Interval:
+    """Mean paired difference (variant minus baseline) over the replications both reported."""
+    n = min(len(values), len(baseline))
+    return paired_interval([_number(v) for v in values[:n]], [_number(v) for v in baseline[:n]],
+                           confidence)
+
+
+def difference_row(metric: str, values: Sequence[Any], baseline: Sequence[Any],
+                   confidence: float = DEFAULT_CONFIDENCE) -> dict[str, Any]:
+    """The paired difference as a table row part: diff, diff_low, diff_high, verdict."""
+    diff = paired(values, baseline, confidence)
+    return {"diff": diff.estimate, "diff_low": diff.low, "diff_high": diff.high,
+            "verdict": verdict(metric, diff)}
+
+
+FRACTIONS = frozenset({"final_availability"})
+"""Fractions in [0, 1] beyond those simulator.metrics knows as ratios."""
+
+NON_NEGATIVE = frozenset({"amplification", "peak_amplification", "degraded_seconds", "time_to_recover",
+                          "time_to_detect", "wasted_work", "queue_mean"})
+"""Metrics that cannot be negative beyond counts, rates and latencies."""
+
+
+def is_fraction(metric: str) -> bool:
+    """True for metrics that are fractions between 0 and 1 (shown as %)."""
+    return is_ratio(metric) or metric.split(".", 1)[0] in FRACTIONS
+
+
+def _within_range(metric: str, interval: Interval) -> Interval:
+    """The t interval cut to the values the metric can take: an availability of 1.0008 or a
+    negative timeout count is no possible truth, only the symmetric formula's overreach."""
+    low, high = interval.low, interval.high
+    if is_fraction(metric):
+        low, high = max(low, 0.0), min(high, 1.0)
+    elif (is_count(metric) or is_rate(metric) or is_latency(metric)
+          or metric.split(".", 1)[0] in NON_NEGATIVE):
+        low = max(low, 0.0)
+    return Interval(interval.estimate, low, high, interval.n)
+
+
+def _number(value: Any) -> float | None:
+    """A value as float (bools as 0/1); None stays None."""
+    return None if value is None else float(value)
