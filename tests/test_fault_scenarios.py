@@ -18,12 +18,13 @@ import pytest
 
 from simulator import load_scenario, run
 from simulator.cli import _jsonable  # exactly what `cascade run --json` prints
+from simulator.request import OUTCOMES as OUTCOME_TABLE
 from simulator.scenario import ScenarioError, builtin_scenarios
 
 SHORTENED = {"three-tier-viral-spike": 300.0}
 """Scenarios run shorter here (seconds): their story is tested elsewhere, at length."""
 
-OUTCOMES = ("ok", "errors", "timeouts", "rejected", "unavailable", "incomplete")
+OUTCOMES = tuple(info.count_metric for info in OUTCOME_TABLE)  # every outcome, defences' included
 RECOVERY = ("time_to_recover", "degraded_seconds", "peak_amplification", "stuck", "final_availability")
 
 
@@ -251,6 +252,17 @@ def test_retry_storm_outlives_its_trigger_only_with_retries():
         assert not ran["stuck"] and ran["time_to_recover"] is not None
         assert ran["final_availability"] > 0.99
     assert storm["availability"] < 0.5 < plain["availability"]
+
+
+def test_retry_storm_is_cured_by_each_defence():
+    """A retry budget, shedding stale work and adaptive throttling each make the storm recover."""
+    storm, budget, shed, throttle = results("retry-storm", "retries", "retry_budget", "shed_stale_work",
+                                            "adaptive_throttling")
+    for ran in (budget, shed, throttle):
+        assert not ran["stuck"] and ran["time_to_recover"] is not None
+        assert ran["availability"] > storm["availability"] + 0.3
+    assert budget["amplification"] < 1.1 < storm["amplification"]
+    assert shed["shed"] > 0
 
 
 @pytest.mark.parametrize("seed", [2, 3])

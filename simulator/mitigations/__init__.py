@@ -6,6 +6,7 @@ disabled mitigation is skipped here, so it costs nothing during the run.
 
 from __future__ import annotations
 
+from simulator.mitigations.adaptive_throttling import AdaptiveThrottling
 from simulator.mitigations.autoscaler import Autoscaler
 from simulator.mitigations.base import Mitigation
 from simulator.mitigations.bulkhead import Bulkhead
@@ -13,6 +14,7 @@ from simulator.mitigations.circuit_breaker import CircuitBreaker
 from simulator.mitigations.fallback import Fallback
 from simulator.mitigations.load_shedding import LoadShedding
 from simulator.mitigations.rate_limit import RateLimit
+from simulator.mitigations.retry_budget import RetryBudget
 from simulator.mitigations.schedule import Schedule
 
 KINDS: dict[str, type[Mitigation]] = {
@@ -23,6 +25,8 @@ KINDS: dict[str, type[Mitigation]] = {
     "rate_limit": RateLimit,
     "load_shedding": LoadShedding,
     "autoscaler": Autoscaler,
+    "retry_budget": RetryBudget,
+    "adaptive_throttling": AdaptiveThrottling,
 }
 
 __all__ = ["KINDS", "Mitigation", "plan_mitigations"]

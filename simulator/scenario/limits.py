@@ -91,7 +91,7 @@ class LoadSheddingSpec(MitigationBase):
 class RetryBudgetSpec(MitigationBase):
     """Finagle's retry budget: retries may add at most ``ratio`` of the requests (plus a floor)."""
 
-    TARGETS: ClassVar[tuple[str, ...]] = ("workload", "edge")
+    TARGETS: ClassVar[tuple[str, ...]] = ("workload",)
     kind: Literal["retry_budget"] = "retry_budget"
     ratio: Fraction = 0.2
     """Retries allowed per request, over the ``ttl`` window."""
@@ -113,5 +113,5 @@ class AdaptiveThrottlingSpec(MitigationBase):
     """Trailing window of the request and accept counts, seconds."""
 
 
-LIMIT_SPECS: tuple[type, ...] = (RateLimitSpec, LoadSheddingSpec)
+LIMIT_SPECS: tuple[type, ...] = (RateLimitSpec, LoadSheddingSpec, RetryBudgetSpec, AdaptiveThrottlingSpec)
 """Kinds of this module, for ``DEFENCE_SPECS``."""

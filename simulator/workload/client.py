@@ -41,6 +41,7 @@ class Client:
             self._send = self._send_with_deadline  # only then does an attempt carry a deadline
         self.population = None  # the workload's clients (simulator.workload.population), if declared
         self.sticky: list[int] = []  # request-level work slots kept across retries (set by the builder)
+        self.retry_gate: Callable[[], bool] | None = None  # a retry budget's withdrawal, if any
 
     def submit(self, now: float) -> Attempt:
         """A new logical request arrives at ``now`` (the current simulated time)."""
@@ -92,7 +93,8 @@ class Client:
 
     def settle(self, att: Attempt, outcome: int) -> None:
         """The attempt is over for the client: retry the request or record its final outcome."""
-        if outcome != OK and att.number < self.max_attempts and outcome in self.retry_on:
+        if outcome != OK and att.number < self.max_attempts and outcome in self.retry_on \
+                and (self.retry_gate is None or self.retry_gate()):
             self._later(self.backoff.delay(att), self._retry, att)
             return
         self._record_finish(att.id, self.env.now, outcome, att.number)
