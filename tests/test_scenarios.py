@@ -27,3 +27,13 @@ def test_demo_small_fleet_collapses_and_large_fleet_does_not():
     traffic = small_run.traffic
     after_spike = traffic[(traffic.t >= 9 * 60)]  # the spike has decayed by 8.5 min
     assert after_spike.goodput.mean() < 0.5 * after_spike.offered.mean()  # still broken: metastable
+
+
+def test_demo_defences_keep_the_small_fleet_out_of_the_storm():
+    """Same 3 replicas, plus a retry budget and shedding stale work: goodput holds and it recovers."""
+    scenario = load_scenario("three-tier-viral-spike")
+    small = run(scenario, "small", duration=600).summary
+    defended = run(scenario, "small_defended", duration=600).summary
+    assert small["stuck"] and not defended["stuck"]
+    assert defended["goodput"] > 3 * small["goodput"]
+    assert defended["amplification"] < 1.1 and defended["shed"] > 0
