@@ -12,7 +12,11 @@ from __future__ import annotations
 from simulator.request import OUTCOMES
 
 COUNTS = frozenset(("offered", "completed", *(info.count_metric for info in OUTCOMES),
-                    "late_answers", "queue_max"))
+                    "late_answers", "queue_max",
+                    # mitigation counters (``<counter>.<mitigation>``)
+                    "budget_exhausted", "retries_allowed", "throttled", "opened", "fallbacks",
+                    "scale_ups", "scale_downs", "replicas_max", "edge_timeouts", "edge_retries",
+                    "dropped_expired"))
 """Whole numbers: requests by outcome, answers nobody waited for, the longest single queue."""
 
 RATES = frozenset(("offered_rate", "throughput", "goodput"))
