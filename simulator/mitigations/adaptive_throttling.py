@@ -1,7 +1,8 @@
 """``kind: adaptive_throttling`` — client-side throttling as in Google's SRE book (ch. 21).
 
 The client counts, over a trailing ``window``, the attempts it sent (``requests``) and those the
-backend accepted (answered ``ok`` before the client's timeout: a late answer is not seen). Before each attempt it rejects it locally with probability
+backend accepted (answered ``ok`` before the client's timeout: a late answer is not seen). Before
+each attempt it rejects it locally with probability
 ``max(0, (requests - k x accepts) / (requests + 1))``; a local rejection ends that attempt as
 ``rate_limited`` at once (the client's own retry policy then applies, and the rejected attempt
 still counts as a request, as in the book). With ``k = 2`` the backend sees about twice what it
