@@ -70,6 +70,7 @@ def test_yes_no_metrics_are_proportions_with_wilson_intervals():
     assert (bad["kind"], bad["mean"]) == ("proportion", 0.6)
     assert bad["low"] == pytest.approx(0.2307, abs=1e-4) and bad["high"] == pytest.approx(0.8824, abs=1e-4)
     assert _row(result, "bad", "latency_p99")["verdict"] == "worse"
+    assert -1 <= bad["diff_low"] <= bad["diff_high"] <= 1  # a difference of shares stays a share
 
 
 def test_json_has_the_documented_shape_and_no_nan(tmp_path):

@@ -73,8 +73,13 @@ def paired(values: Sequence[Any], baseline: Sequence[Any],
 
 def difference_row(metric: str, values: Sequence[Any], baseline: Sequence[Any],
                    confidence: float = DEFAULT_CONFIDENCE) -> dict[str, Any]:
-    """The paired difference as a table row part: diff, diff_low, diff_high, verdict."""
+    """The paired difference as a table row part: diff, diff_low, diff_high, verdict.
+
+    Differences of fractions and proportions lie in [-1, 1]; the t interval is cut to that range.
+    """
     diff = paired(values, baseline, confidence)
+    if is_fraction(metric) or kind(metric, values) == PROPORTION:
+        diff = Interval(diff.estimate, max(diff.low, -1.0), min(diff.high, 1.0), diff.n)
     return {"diff": diff.estimate, "diff_low": diff.low, "diff_high": diff.high,
             "verdict": verdict(metric, diff)}
 
