@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from simulator.faults.network import call_edges
 from simulator.mitigations.base import Mitigation
-from simulator.mitigations.breaker_state import OPEN, STATE_NAMES, BreakerConfig, BreakerState
+from simulator.mitigations.breaker_state import CLOSED, OPEN, STATE_NAMES, BreakerConfig, BreakerState
 from simulator.request import DEGRADED, OK, SHORT_CIRCUITED
 
 
@@ -32,29 +32,58 @@ class CircuitBreaker(Mitigation):
         caller, _, callee = (part.strip() for part in self.spec.target.partition("->"))
         for edge in call_edges(system):
             if (edge.caller, edge.callee) == (caller, callee):
-                edge.wrap(self._wrapper)
+                edge.wrap(self._wrapper_routed if edge.attribute == "_submit" else self._wrapper)
 
     def _wrapper(self, inner):
+        """``send(att, done)`` through the breaker (service, cache and client edges).
+
+        Runs once per call on the edge: the closed state's admission is inlined and the answer is
+        a closure over what it needs, so a breaker that stays closed costs little.
+        """
         machine = self.machine
         env = self._env
 
-        def send(*args) -> None:
+        def send(att, done) -> None:
             now = env.now
-            generation = machine.try_acquire(now)
-            if generation < 0:
-                self.short_circuited += 1
-                args[-1](SHORT_CIRCUITED)
-                return
-            done = args[-1]
+            if machine.state == CLOSED:
+                generation = machine.generation
+            else:
+                generation = machine.try_acquire(now)
+                if generation < 0:
+                    self.short_circuited += 1
+                    done(SHORT_CIRCUITED)
+                    return
 
             def answer(outcome: int) -> None:
                 t = env.now
                 machine.record(generation, t, t - now, outcome != OK and outcome != DEGRADED)
                 done(outcome)
 
-            inner(*args[:-1], answer)
+            inner(att, answer)
 
         return send
+
+    def _wrapper_routed(self, inner):
+        """The same for a balancer's route ``send(replica, att, done)``."""
+        machine = self.machine
+        env = self._env
+
+        def routed(replica, att, done) -> None:
+            now = env.now
+            generation = machine.try_acquire(now)
+            if generation < 0:
+                self.short_circuited += 1
+                done(SHORT_CIRCUITED)
+                return
+
+            def answer(outcome: int) -> None:
+                t = env.now
+                machine.record(generation, t, t - now, outcome != OK and outcome != DEGRADED)
+                done(outcome)
+
+            inner(replica, att, answer)
+
+        return routed
 
     def _on_transition(self, old: int, new: int) -> None:
         if new == OPEN:
