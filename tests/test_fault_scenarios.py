@@ -270,3 +270,14 @@ def test_retry_storm_contrast_does_not_depend_on_the_seed(seed):
     scenario = _scenario("retry-storm")
     assert run(scenario, "retries", seed=seed).summary["stuck"]
     assert not run(scenario, "no_retries", seed=seed).summary["stuck"]
+
+
+def test_slow_db_is_contained_by_timeouts_breakers_and_bulkheads():
+    """A call timeout, a breaker with a fallback or a bulkhead with a fallback keep the app available."""
+    slow, timeout, breaker, bulkhead = results("slow-db-cascade", "short_slowdown", "edge_timeout",
+                                               "breaker_fallback", "bulkhead_fallback")
+    assert timeout["availability"] > 0.99 > slow["availability"]
+    for ran in (breaker, bulkhead):
+        assert ran["availability"] == 1.0 and ran["degraded"] > 0
+        assert ran["latency_p99"] < 0.5 * slow["latency_p99"]
+    assert breaker["short_circuited.db_breaker"] > 0 and breaker["opened.db_breaker"] >= 1
