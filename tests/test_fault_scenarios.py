@@ -281,3 +281,12 @@ def test_slow_db_is_contained_by_timeouts_breakers_and_bulkheads():
         assert ran["availability"] == 1.0 and ran["degraded"] > 0
         assert ran["latency_p99"] < 0.5 * slow["latency_p99"]
     assert breaker["short_circuited.db_breaker"] > 0 and breaker["opened.db_breaker"] >= 1
+
+
+def test_surge_met_with_a_rate_limit_keeps_goodput_at_capacity():
+    """A token bucket at capacity plus shedding: goodput at capacity, no retry amplification, low p99."""
+    plain, limited = results("viral-surge", "small_fleet", "small_fleet_limited")
+    assert limited["rate_limited"] > 0 and limited["amplification"] < 1.05 < plain["amplification"]
+    assert limited["latency_p99"] < 0.2 * plain["latency_p99"]
+    assert limited["wasted_work"] == 0 < plain["wasted_work"]
+    assert limited["availability"] >= plain["availability"] - 0.02
