@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from functools import cache
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -290,3 +291,25 @@ def test_surge_met_with_a_rate_limit_keeps_goodput_at_capacity():
     assert limited["latency_p99"] < 0.2 * plain["latency_p99"]
     assert limited["wasted_work"] == 0 < plain["wasted_work"]
     assert limited["availability"] >= plain["availability"] - 0.02
+
+
+def _most_admitted(requests, workload: str, window: float) -> int:
+    ok = np.sort(requests.query("workload == @workload and outcome == 'ok'").t_arrival.to_numpy())
+    return int((np.searchsorted(ok, ok + window, side="left") - np.arange(len(ok))).max())
+
+
+def test_rate_limit_algorithms_keep_their_bounds_side_by_side():
+    """Users untouched; the scraper's admissions in any 10 s respect each algorithm's exact bound."""
+    variants = ("no_limit", "token_bucket", "leaky_bucket", "fixed_window", "sliding_log",
+                "sliding_window_counter")
+    full = {v: run(_scenario("rate-limits"), v) for v in variants}  # the cached results drop requests
+    runs = dict(zip(("none", "token", "leaky", "fixed", "log", "counter"), full.values(), strict=True))
+    for ran in runs.values():
+        assert ran.summary["availability.users"] == 1.0
+    most = {name: _most_admitted(ran.requests, "scraper", 10.0) for name, ran in runs.items()}
+    assert most["none"] > 2000
+    assert most["token"] <= 200 + 100 * 10  # burst + rate x T
+    assert most["log"] <= 1000  # exact
+    assert most["fixed"] > 1.5 * 1000  # the boundary burst: up to twice the limit
+    assert most["leaky"] <= 100 * 10 + 50 + 1  # drained at its rate, plus what waited in it
+    assert runs["leaky"].summary["latency_p99.scraper"] > 3 * runs["token"].summary["latency_p99.scraper"]
