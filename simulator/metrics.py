@@ -16,7 +16,7 @@ COUNTS = frozenset(("offered", "completed", *(info.count_metric for info in OUTC
                     # mitigation counters (``<counter>.<mitigation>``)
                     "budget_exhausted", "retries_allowed", "throttled", "opened", "fallbacks",
                     "scale_ups", "scale_downs", "replicas_max", "edge_timeouts", "edge_retries",
-                    "dropped_expired"))
+                    "dropped_expired", "backend_calls", "coalesced", "stale_served"))
 """Whole numbers: requests by outcome, answers nobody waited for, the longest single queue."""
 
 RATES = frozenset(("offered_rate", "throughput", "goodput"))

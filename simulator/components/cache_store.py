@@ -8,7 +8,9 @@ the bookkeeping here makes it testable against exact eviction orders and against
 Every operation is O(1). Expiry is lazy, like Redis passive expiry: an entry past its TTL is
 noticed (and removed, as a miss) only when looked up; until then it occupies a slot and can be
 evicted like any other. Entries expire ``ttl`` seconds after they were last inserted; hits do
-not extend their life.
+not extend their life. :meth:`CacheStore.lookup_keeping_stale` is the lookup for a cache that
+serves stale data: an expired entry is a miss but stays (until evicted or refilled), so
+:meth:`CacheStore.expiry` can still find it.
 """
 
 from __future__ import annotations
@@ -74,12 +76,31 @@ class CacheStore:
             return True
         return self._miss(key, expiry)
 
-    def insert(self, key: Hashable, now: float) -> None:
+    def lookup_keeping_stale(self, key: Hashable, now: float) -> bool:
+        """Like :meth:`lookup`, but an expired entry is a miss that stays in the store.
+
+        It keeps its slot and its place in the eviction order, and is not counted in
+        ``expirations``; a later :meth:`insert` refreshes it.
+        """
+        expiry = self._get(key)
+        if expiry is not None and now < expiry:
+            self._touch(key)
+            self.hits += 1
+            return True
+        self.misses += 1
+        return False
+
+    def expiry(self, key: Hashable) -> float | None:
+        """Absolute expiry time (s) of ``key``, expired or not, or ``None`` if absent; no side effects."""
+        return self._get(key)
+
+    def insert(self, key: Hashable, now: float, ttl: float | None = None) -> None:
         """Store ``key`` at time ``now`` (s), evicting one entry per the policy if the store is full.
 
-        Inserting a key already present refreshes its expiry and counts as a use of it.
+        Inserting a key already present refreshes its expiry and counts as a use of it. ``ttl``
+        (s) overrides the store's for this entry (a jittered lifetime).
         """
-        expiry = now + self.ttl
+        expiry = now + (self.ttl if ttl is None else ttl)
         if key in self._expiry:
             self._expiry[key] = expiry
             self._touch(key)

@@ -171,6 +171,20 @@ class CacheSpec(SpecModel):
     """Name of the component asked on a miss."""
     region: Name | None = None
     """Region the component runs in (for region outages and global routing)."""
+    serve_stale: StrictBool = False
+    """Answer ``degraded`` from an expired entry when the backend call to refresh it fails."""
+    coalesce: StrictBool = False
+    """One backend fetch per key at a time: later misses for the key wait for its answer."""
+    ttl_jitter: Fraction = 0.0
+    """Each fill's ttl is multiplied by a uniform factor in ``[1 - j, 1 + j]`` (needs ``ttl``)."""
+    warm: StrictBool = False
+    """Start full with the most popular keys (keys ``0..capacity-1``) instead of empty."""
+
+    @model_validator(mode="after")
+    def _jitter_needs_ttl(self) -> CacheSpec:
+        if self.ttl_jitter > 0 and self.ttl is None:
+            raise spec_error("ttl_jitter needs a ttl (entries without one never expire)", "ttl_jitter")
+        return self
 
 
 class ExternalSpec(SpecModel):
