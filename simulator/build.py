@@ -20,6 +20,7 @@ from simulator.components.dns import Dns
 from simulator.components.external import External
 from simulator.components.global_router import GlobalRouter
 from simulator.components.load_balancer import LoadBalancer
+from simulator.components.queue import Queue
 from simulator.components.registry import Registry
 from simulator.components.service import Service
 from simulator.engine import SimContext
@@ -45,6 +46,7 @@ COMPONENT_CLASSES = {
     "global": GlobalRouter,
     "dns": Dns,
     "registry": Registry,
+    "queue": Queue,
 }
 """The one registry of component kinds; their call edges are listed by scenario.references.callees."""
 

@@ -16,7 +16,9 @@ COUNTS = frozenset(("offered", "completed", *(info.count_metric for info in OUTC
                     # mitigation counters (``<counter>.<mitigation>``)
                     "budget_exhausted", "retries_allowed", "throttled", "opened", "fallbacks",
                     "scale_ups", "scale_downs", "replicas_max", "edge_timeouts", "edge_retries",
-                    "dropped_expired", "backend_calls", "coalesced", "stale_served"))
+                    "dropped_expired", "backend_calls", "coalesced", "stale_served",
+                    # queues (``<metric>.<queue>``)
+                    "backlog_max", "accepted", "consumed", "dead_letters"))
 """Whole numbers: requests by outcome, answers nobody waited for, the longest single queue."""
 
 RATES = frozenset(("offered_rate", "throughput", "goodput"))
@@ -26,7 +28,7 @@ RATIOS = frozenset(("availability", "utilization", "hit_ratio", "final_availabil
 """Fractions between 0 and 1."""
 
 SECONDS = frozenset(("time_to_detect", "time_to_recover", "degraded_seconds", "wasted_work",
-                     "instance_seconds"))
+                     "instance_seconds", "delivery_delay_p99", "delivery_delay_max"))
 """Durations in seconds (``None`` in JSON when the thing never happened)."""
 
 FLAGS = frozenset(("stuck",))

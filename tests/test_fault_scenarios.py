@@ -313,3 +313,11 @@ def test_rate_limit_algorithms_keep_their_bounds_side_by_side():
     assert most["fixed"] > 1.5 * 1000  # the boundary burst: up to twice the limit
     assert most["leaky"] <= 100 * 10 + 50 + 1  # drained at its rate, plus what waited in it
     assert runs["leaky"].summary["latency_p99.scraper"] > 3 * runs["token"].summary["latency_p99.scraper"]
+
+
+def test_a_queue_decouples_checkout_from_a_shipping_outage():
+    """Synchronous calls fail while shipping is down; a big enough queue absorbs the whole outage."""
+    sync, queued, small = results("checkout-queue", "sync", "queue", "small_queue")
+    assert queued["availability"] == 1.0 and queued["dead_letters.shipping-q"] == 0
+    assert sync["availability"] < 0.8 and small["availability"] < queued["availability"]
+    assert queued["backlog_max.shipping-q"] > small["backlog_max.shipping-q"]

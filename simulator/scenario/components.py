@@ -21,6 +21,7 @@ from simulator.scenario.base import (
     spec_error,
 )
 from simulator.scenario.dists import ConstantDistSpec, DistSpec, KeysSpec
+from simulator.scenario.queue import QueueSpec
 from simulator.scenario.workload import RetrySpec
 from simulator.units import Count, Duration, Fraction, PositiveDuration
 
@@ -258,7 +259,7 @@ class DnsSpec(SpecModel):
 
 ComponentSpec = Annotated[
     Union[ServiceSpec, LoadBalancerSpec, DatabaseSpec, CacheSpec, ExternalSpec,  # noqa: UP007
-          GlobalRouterSpec, DnsSpec, RegistrySpec],
+          GlobalRouterSpec, DnsSpec, RegistrySpec, QueueSpec],
     Field(discriminator="kind"),
 ]
 """Any component, chosen by ``kind``."""

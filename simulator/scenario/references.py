@@ -20,6 +20,7 @@ from simulator.scenario.components import (
     RegistrySpec,
     ServiceSpec,
 )
+from simulator.scenario.queue import QueueSpec, queue_problems
 
 Edge = tuple[str, Loc]
 """A reference to another component, with the key path that makes it."""
@@ -35,6 +36,7 @@ def reference_problems(workload: Sequence[Any], components: Sequence[Any]) -> li
     ]
     problems += _load_balancer_problems(components, by_name)
     problems += _kind_problems(components, by_name)
+    problems += queue_problems(components, by_name)
     problems += _cycle_problems(components, by_name)
     return problems
 
@@ -82,6 +84,8 @@ def outgoing_edges(index: int, component: Any) -> list[Edge]:
         return [(component.backend, (*base, "backend"))]
     if isinstance(component, GlobalRouterSpec | DnsSpec):
         return [(target, (*base, "targets", j)) for j, target in enumerate(component.targets)]
+    if isinstance(component, QueueSpec):
+        return [(component.consumer, (*base, "consumer"))]  # the consumer is reached through the queue
     return []
 
 
