@@ -12,7 +12,7 @@ as caches expire. While the DNS itself is down, a request whose cached answer is
 from __future__ import annotations
 
 from simulator.components.base import CallEdge, take, uniform_factory
-from simulator.components.global_router import entry_is_up
+from simulator.components.entry_probes import EntryProbes
 from simulator.request import UNAVAILABLE
 
 
@@ -48,16 +48,12 @@ class Dns:
         self.is_up = True
         self.t_down = 0.0
         self.failed_lookups = 0
-        self._fails: list[int] = []
-        self._oks: list[int] = []
         self.stats = DnsStats(self)
 
     def wire(self, components: dict) -> None:
         """Resolve the records to call edges."""
         self.edges = [CallEdge(self.name, components[t]) for t in self.spec.targets]
-        self._fails = [0] * len(self.edges)
-        self._oks = [0] * len(self.edges)
-        self._healthy = [True] * len(self.edges)
+        self._healthy = [True] * len(self.edges)  # replaced by the probes' list at start()
 
     def track(self) -> None:
         """Nothing to switch: the DNS's own outage is :meth:`fail_whole`."""
@@ -84,27 +80,10 @@ class Dns:
 
     def start(self) -> None:
         """Start the provider's health checks of the records."""
-        self.ctx.later(self.spec.health_check.interval, self._probe_all)
-
-    def _probe_all(self, _event=None) -> None:
-        check = self.spec.health_check
-        for i, edge in enumerate(self.edges):
-            self._result(i, entry_is_up(edge.target))
-        if self.ctx.env.now + check.interval < self.ctx.stop:
-            self.ctx.later(check.interval, self._probe_all)
-
-    def _result(self, i: int, ok: bool) -> None:
-        check = self.spec.health_check
-        if ok:
-            self._fails[i], self._oks[i] = 0, self._oks[i] + 1
-            if not self._healthy[i] and self._oks[i] >= check.healthy_after:
-                self._healthy[i] = True
-                self._choose()
-        else:
-            self._oks[i], self._fails[i] = 0, self._fails[i] + 1
-            if self._healthy[i] and self._fails[i] >= check.unhealthy_after:
-                self._healthy[i] = False
-                self._choose()
+        self.probes = EntryProbes(self.ctx, self.spec.health_check, [e.target for e in self.edges],
+                                  lambda i, healthy: self._choose())
+        self._healthy = self.probes.believed
+        self.probes.start()
 
     def _choose(self) -> None:
         """Answer with the first healthy record (the primary if none is)."""

@@ -10,6 +10,7 @@ until ``unhealthy_after`` probes have failed: the failover is not instant.
 from __future__ import annotations
 
 from simulator.components.base import CallEdge, dist_factory, take
+from simulator.components.entry_probes import EntryProbes
 from simulator.request import UNAVAILABLE
 
 
@@ -43,16 +44,12 @@ class GlobalRouter:
         self.believed: list[bool] = []
         self.home: dict[int, int] = {}  # workload index -> its region's target position
         self.remote = 0
-        self._fails: list[int] = []
-        self._oks: list[int] = []
         self.stats = RouterStats(self)
 
     def wire(self, components: dict) -> None:
         """Resolve the regional entries; each workload's home is the entry in its region."""
         self.edges = [CallEdge(self.name, components[t]) for t in self.spec.targets]
-        self.believed = [True] * len(self.edges)
-        self._fails = [0] * len(self.edges)
-        self._oks = [0] * len(self.edges)
+        self.believed = [True] * len(self.edges)  # replaced by the probes' list at start()
         self._regions = [components[t].spec.region for t in self.spec.targets]
 
     def set_workload_regions(self, regions: list[str | None]) -> None:
@@ -80,37 +77,11 @@ class GlobalRouter:
     # --- health checks of the regional entries ----------------------------------------------------
     def start(self) -> None:
         """Start probing the entries (one round per ``health_check.interval``)."""
-        self.ctx.later(self.spec.health_check.interval, self._probe_all)
+        self.probes = EntryProbes(self.ctx, self.spec.health_check, [e.target for e in self.edges],
+                                  self._changed)
+        self.believed = self.probes.believed
+        self.probes.start()
 
-    def _probe_all(self, _event=None) -> None:
-        check = self.spec.health_check
-        for i, edge in enumerate(self.edges):
-            self._result(i, entry_is_up(edge.target))
-        if self.ctx.env.now + check.interval < self.ctx.stop:
-            self.ctx.later(check.interval, self._probe_all)
-
-    def _result(self, i: int, ok: bool) -> None:
-        check, now = self.spec.health_check, self.ctx.env.now
-        name = self.edges[i].target.name
-        if ok:
-            self._fails[i], self._oks[i] = 0, self._oks[i] + 1
-            if not self.believed[i] and self._oks[i] >= check.healthy_after:
-                self.believed[i] = True
-                self.ctx.recorder.event(now, "detected_up", self.name, name)
-        else:
-            self._oks[i], self._fails[i] = 0, self._fails[i] + 1
-            if self.believed[i] and self._fails[i] >= check.unhealthy_after:
-                self.believed[i] = False
-                self.ctx.recorder.event(now, "rerouted", self.name, name)
-
-
-def entry_is_up(component) -> bool:
-    """Whether a regional entry answers a probe: its gate is up, or some replica of it is."""
-    gate = getattr(component, "gate", None)
-    if gate is not None and not gate.is_up:
-        return False
-    target = getattr(component, "target", None)  # a balancer answers only if its service does
-    group = getattr(target if target is not None else component, "group", None)
-    if group is not None:
-        return any(r.health is None or r.health.responds for r in group.replicas)
-    return True
+    def _changed(self, i: int, healthy: bool) -> None:
+        kind = "detected_up" if healthy else "rerouted"
+        self.ctx.recorder.event(self.ctx.env.now, kind, self.name, self.edges[i].target.name)
