@@ -17,6 +17,7 @@ COUNTS = frozenset(("offered", "completed", *(info.count_metric for info in OUTC
                     "budget_exhausted", "retries_allowed", "throttled", "opened", "fallbacks",
                     "scale_ups", "scale_downs", "replicas_max", "edge_timeouts", "edge_retries",
                     "dropped_expired", "backend_calls", "coalesced", "stale_served",
+                    "bad_requests", "new_version_requests",
                     # queues (``<metric>.<queue>``)
                     "backlog_max", "accepted", "consumed", "dead_letters"))
 """Whole numbers: requests by outcome, answers nobody waited for, the longest single queue."""
@@ -28,7 +29,8 @@ RATIOS = frozenset(("availability", "utilization", "hit_ratio", "final_availabil
 """Fractions between 0 and 1."""
 
 SECONDS = frozenset(("time_to_detect", "time_to_recover", "degraded_seconds", "wasted_work",
-                     "instance_seconds", "delivery_delay_p99", "delivery_delay_max"))
+                     "instance_seconds", "delivery_delay_p99", "delivery_delay_max",
+                     "rollback_at"))
 """Durations in seconds (``None`` in JSON when the thing never happened)."""
 
 FLAGS = frozenset(("stuck",))

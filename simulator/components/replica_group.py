@@ -27,7 +27,7 @@ class Visit:
     """A request's stay at one station: the continuation state of one hop (no SimPy process)."""
 
     __slots__ = ("group", "att", "done", "station", "next_call", "pending", "failed",
-                 "epoch", "t_done", "dead")
+                 "epoch", "t_done", "dead", "new")
 
     def __init__(self, group: ReplicaGroup, att, done, station: Station):
         # Only what every visit needs; the call-state and tracking slots are set when used (most
@@ -92,6 +92,7 @@ class ReplicaGroup:
         self.calls = calls
         self.parallel = parallel
         self.is_tracked = False
+        self.release = None  # a new version rolling out (see install_release)
         self.wasted = 0.0  # server-seconds of work begun for callers that had already given up
         self._work_done_cb = self._work_done
         self._next_index = 0
@@ -186,6 +187,28 @@ class ReplicaGroup:
     def _dropped(self, event) -> None:
         self.finish(event.value, TIMEOUT)  # nobody waits for it; the caller learns nothing new
 
+    # --- releases (a new version rolling out: ``kind: deployment``) ------------------------------
+    def install_release(self, release) -> None:
+        """Before the run: from now on each arriving request is routed to the new version with
+        probability ``release.weight`` (a traffic split, as a service mesh does for a canary).
+        Its own work then takes ``release.factor`` times as long and fails with
+        ``release.error_rate``; ``release.watch`` sees every answer, for the analysis."""
+        self.track()
+        self.release = release
+        self.submit = self._submit_released
+
+    def _submit_released(self, station: Station, att, done) -> None:
+        release = self.release
+        new = release.route()
+        done = release.watch(new, done)
+        if not station.health.accepts:
+            done(UNAVAILABLE)
+            return
+        visit = Visit(self, att, done, station)
+        visit.new = new
+        if not station.admit(visit):
+            done(REJECTED)
+
     # --- tracked path (a fault can touch this group) -----------------------------------------------
     def track(self) -> None:
         """Switch to the tracked path before the run starts: every station gets a Health record."""
@@ -214,6 +237,8 @@ class ReplicaGroup:
         else:
             work[i] = -1.0
         d = d * health.slow_factor + health.extra
+        if self.release is not None and visit.new:
+            d *= self.release.factor
         if visit.att.is_settled:
             self.wasted += d
         visit.epoch = health.epoch
@@ -229,6 +254,8 @@ class ReplicaGroup:
             return  # crashed, hung or paused since: that timer is void
         visit.t_done = -1.0  # the own work is done; from here on the visit waits for calls
         if health.error_rate > 0.0 and health.draw() < health.error_rate:
+            self._finish_tracked(visit, ERROR)
+        elif self.release is not None and visit.new and self.release.fails():
             self._finish_tracked(visit, ERROR)
         elif self._error_slot is not None and take(visit.att.work, self._error_slot,
                                                           self._error_extra) < self.error_rate:

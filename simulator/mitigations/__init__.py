@@ -11,6 +11,7 @@ from simulator.mitigations.autoscaler import Autoscaler
 from simulator.mitigations.base import Mitigation
 from simulator.mitigations.bulkhead import Bulkhead
 from simulator.mitigations.circuit_breaker import CircuitBreaker
+from simulator.mitigations.deployment import Deployment
 from simulator.mitigations.fallback import Fallback
 from simulator.mitigations.load_shedding import LoadShedding
 from simulator.mitigations.rate_limit import RateLimit
@@ -27,6 +28,7 @@ KINDS: dict[str, type[Mitigation]] = {
     "autoscaler": Autoscaler,
     "retry_budget": RetryBudget,
     "adaptive_throttling": AdaptiveThrottling,
+    "deployment": Deployment,
 }
 
 __all__ = ["KINDS", "Mitigation", "plan_mitigations"]

@@ -1,4 +1,4 @@
-"""Capacity and change specs: scheduled scaling (pre-scaling), and later autoscaling and releases.
+"""Capacity and change specs: scheduled scaling (pre-scaling), autoscaling and releases.
 
 Each spec subclasses :class:`~simulator.scenario.mitigation_base.MitigationBase` with a
 ``kind: Literal[...]``; list it in :data:`CAPACITY_SPECS`.
@@ -12,6 +12,7 @@ from pydantic import Field, model_validator
 
 from simulator.scenario.autoscaling import AutoscalerSpec
 from simulator.scenario.base import NonNegativeInt, SpecModel, spec_error
+from simulator.scenario.deployment import CHANGE_SPECS
 from simulator.scenario.mitigation_base import MitigationBase
 from simulator.units import Duration
 
@@ -49,5 +50,5 @@ class ScheduleSpec(MitigationBase):
                 for i, step in enumerate(self.steps) if step.at >= scenario.duration]
 
 
-CAPACITY_SPECS: tuple[type, ...] = (ScheduleSpec, AutoscalerSpec)
+CAPACITY_SPECS: tuple[type, ...] = (ScheduleSpec, AutoscalerSpec, *CHANGE_SPECS)
 """Capacity kinds, assembled into the ``mitigations:`` union by ``simulator.scenario.mitigations``."""
