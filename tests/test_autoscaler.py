@@ -268,7 +268,8 @@ def test_schedule_is_a_floor_for_the_autoscaler(tmp_path):
 @pytest.mark.parametrize(("change", "expected"), [
     ({"min_replicas": 9, "max_replicas": 4},
      "mitigations[0].min_replicas: min_replicas (9) is above max_replicas (4)"),
-    ({"target": "lb"}, "mitigations[0].target: a autoscaler acts on a service; 'lb' is a load_balancer"),
+    ({"target": "lb"},
+     "mitigations[0].target: an autoscaler acts on a service or a database; 'lb' is a load_balancer"),
     ({"metric": "cpu"}, "mitigations[0].metric"),
 ])
 def test_bad_autoscaler_is_one_line_with_its_key_path(tmp_path, change, expected):

@@ -30,6 +30,7 @@ def _scenario(tmp_path, duration="6m", retry=False, **deployment):
     data = yaml.safe_load((SCENARIOS / "bad-release.yaml").read_text())
     data["duration"] = duration
     data.pop("variants")
+    data.pop("expect")
     if not retry:
         data["workload"][0]["client"].pop("retry")
     spec = data["mitigations"][0]
@@ -202,6 +203,7 @@ def test_bad_deployment_is_one_line_with_its_key_path(tmp_path, change, expected
     data = yaml.safe_load((SCENARIOS / "bad-release.yaml").read_text())
     data["mitigations"][0].update(change)
     data.pop("variants")
+    data.pop("expect")
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(data))
     outcome = CliRunner().invoke(app, ["validate", str(path)])

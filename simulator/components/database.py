@@ -26,6 +26,7 @@ class Database:
         self.read_fraction = spec.read_fraction
         self._next_read = 0
         self._rw_slot = None
+        self._plan = plan
         if spec.drop_expired:
             self.group.drop_expired()
         if self.read_nodes and 0.0 < self.read_fraction:
@@ -60,6 +61,23 @@ class Database:
     def track(self) -> None:
         """Fault-capable path: nodes can die, hang or slow down during the run."""
         self.group.track()
+
+    def scalable(self) -> None:
+        """Read replicas come and go (an autoscaler or a schedule, as Aurora scales its replicas):
+        reads follow the group's members once they serve, and the primary is never removed. The
+        read-or-write draw is registered now if the database started without read replicas (its
+        stream is named by purpose, so no other draw moves)."""
+        self.track()
+        if self._rw_slot is None and self.read_fraction > 0.0:
+            self._rw_slot = self._plan.slot(self.name, "read_write", uniform_factory, sticky=True)
+        self.group.listeners.append(self._membership)
+        self.group.keep = lambda node: node is self.primary
+
+    def _membership(self, change: str, node) -> None:
+        if change == "up" and node is not self.primary and node not in self.read_nodes:
+            self.read_nodes.append(node)
+        elif change == "gone" and node in self.read_nodes:
+            self.read_nodes.remove(node)
 
     @property
     def stats(self):

@@ -99,6 +99,7 @@ class ReplicaGroup:
         self.replicas: list[Station] = []  # live: serving or starting; balancers route over their own view
         self.retired: list[Station] = []  # replicas that left; their integrals still count
         self.listeners: list[Callable[[str, Station], None]] = []  # ("up" | "gone", replica)
+        self.keep: Callable[[Station], bool] | None = None  # replicas scaling must never remove
         for _ in range(replicas):
             self.replicas.append(self._new_station())
         self.stats = GroupStats(self)
@@ -342,12 +343,21 @@ class ReplicaGroup:
         else:
             station.retire()
 
+    def removable(self) -> list[Station]:
+        """Replicas that scaling in may remove: all but those ``keep`` protects (a database's primary)."""
+        keep = self.keep
+        return list(self.replicas) if keep is None else [s for s in self.replicas if not keep(s)]
+
     def scale_to(self, n: int, startup: float = 0.0) -> None:
-        """Grow (new replicas after ``startup``) or shrink (newest replicas drained first) to ``n``."""
+        """Grow (new replicas after ``startup``) or shrink (newest removable replicas drained first)
+        to ``n``, or as close as the protected replicas allow."""
         while len(self.replicas) < n:
             self.add_replica(startup)
         while len(self.replicas) > n:
-            self.remove_replica(self.replicas[-1])
+            candidates = self.removable()
+            if not candidates:
+                break
+            self.remove_replica(candidates[-1])
 
     def _announce(self, change: str, station: Station) -> None:
         for listener in self.listeners:

@@ -47,6 +47,10 @@ class Service:
         self._only = None
         self.handle = self._handle_tracked
 
+    def scalable(self) -> None:
+        """Replicas come and go (an autoscaler or a schedule): the fault-capable path does it."""
+        self.track()
+
     def send_to(self, replica, att, done) -> None:
         """Routing interface for balancers: serve ``att`` on the replica they chose."""
         self.group.submit(replica, att, done)

@@ -1,4 +1,4 @@
-"""``kind: autoscaler`` — the Kubernetes HPA control loop on one service's replica group.
+"""``kind: autoscaler`` — the Kubernetes HPA control loop on one service's or database's replica group.
 
 Every ``sync_period`` it measures the metric per replica (utilization over the period just ended
 from each replica's exact busy and capacity integrals; in-flight requests or queue length as they
@@ -50,7 +50,7 @@ class Autoscaler(Mitigation):
 
     def prepare(self, components: dict) -> None:
         component = components[self.spec.target]
-        component.track()  # replicas come and go: the group needs its fault-capable path
+        component.scalable()  # replicas come and go: the fault-capable path, reads follow members
         self.group = component.group
 
     def wrap(self, system) -> None:
@@ -141,7 +141,7 @@ class Autoscaler(Mitigation):
 
     def _victims(self, n: int) -> list:
         """Replicas still starting go first (as a ReplicaSet deletes unready pods first), then the newest."""
-        replicas = self.group.replicas
+        replicas = self.group.removable()
         is_starting = [s.health is not None and s.health.state == "starting" for s in replicas]
         order = sorted(range(len(replicas)), key=lambda i: (not is_starting[i], -replicas[i].index))
         return [replicas[i] for i in order[:n]]

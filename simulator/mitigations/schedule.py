@@ -21,7 +21,7 @@ class Schedule(Mitigation):
 
     def prepare(self, components: dict) -> None:
         component = components[self.spec.target]
-        component.track()  # replicas come and go: the group needs its fault-capable path
+        component.scalable()  # replicas come and go: the fault-capable path, reads follow members
         self.group = component.group
 
     def start(self, system) -> None:

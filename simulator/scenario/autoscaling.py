@@ -72,10 +72,11 @@ METRIC_LIMITS = {"utilization": 1.0}
 
 
 class AutoscalerSpec(MitigationBase):
-    """Reactive scaling of a service by the Kubernetes HPA algorithm (ratio, tolerance,
-    stabilization windows, rate policies), on a sampled metric every ``sync_period``."""
+    """Reactive scaling of a service (or a database's read replicas; its count includes the
+    primary) by the Kubernetes HPA algorithm (ratio, tolerance, stabilization windows, rate
+    policies), on a sampled metric every ``sync_period``."""
 
-    TARGETS: ClassVar[tuple[str, ...]] = ("service",)
+    TARGETS: ClassVar[tuple[str, ...]] = ("service", "database")
     kind: Literal["autoscaler"] = "autoscaler"
     metric: Literal["utilization", "in_flight", "queue_length"] = "utilization"
     """Per ready replica: busy share of the workers over the last sync period, or requests in

@@ -30,7 +30,7 @@ class ScheduleSpec(MitigationBase):
     """Pre-scaling: set a service's or database's replica count at known times (ahead of a daily
     peak or an announced event). New replicas serve after ``startup``; removed ones drain first."""
 
-    TARGETS: ClassVar[tuple[str, ...]] = ("service",)
+    TARGETS: ClassVar[tuple[str, ...]] = ("service", "database")
     kind: Literal["schedule"] = "schedule"
     steps: Annotated[list[ScheduleStepSpec], Field(min_length=1)]
     """Steps sorted by ``at``."""

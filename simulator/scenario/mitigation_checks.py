@@ -30,20 +30,20 @@ def target_problems(mitigation: Any, spec: Any) -> list[tuple[tuple, str]]:
     target = mitigation.target
     if "->" in target:
         if "edge" not in allowed:
-            return [(("target",), f"a {mitigation.kind} acts on {_describe(allowed)}, not on a call edge")]
+            return [(("target",), f"{_a(mitigation.kind)} acts on {_describe(allowed)}, not on a call edge")]
         return edge_problems(target, spec)
     components = spec.components_by_name
     workloads = {w.name for w in spec.workload}
     if target in components:
         kind = components[target].kind
         if kind not in allowed:
-            return [(("target",), f"a {mitigation.kind} acts on {_describe(allowed)}; "
-                                  f"'{target}' is a {kind}")]
+            return [(("target",), f"{_a(mitigation.kind)} acts on {_describe(allowed)}; "
+                                  f"'{target}' is {_a(kind)}")]
         return []
     if target in workloads:
         if "workload" not in allowed:
             return [(("target",),
-                     f"a {mitigation.kind} acts on {_describe(allowed)}; '{target}' is a workload")]
+                     f"{_a(mitigation.kind)} acts on {_describe(allowed)}; '{target}' is a workload")]
         return []
     known = ", ".join([*components, *sorted(workloads)])
     return [(("target",), f"'{target}' names no component, workload or edge; known: {known}")]
@@ -64,5 +64,10 @@ def edge_problems(edge: str, spec: Any) -> list[tuple[tuple, str]]:
 
 def _describe(allowed: tuple[str, ...]) -> str:
     names = {"edge": "a call edge caller->callee", "workload": "a workload"}
-    words = [names.get(a, f"a {a}") for a in allowed]
+    words = [names.get(a, _a(a)) for a in allowed]
     return " or ".join(words) if words else "nothing"
+
+
+def _a(noun: str) -> str:
+    """``a service``, ``an autoscaler``."""
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
