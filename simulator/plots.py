@@ -90,27 +90,38 @@ def plot_outcomes(traffic: pd.DataFrame | None, *, windows: Sequence[Window] = (
 
 
 def plot_components(series: pd.DataFrame | None, *, windows: Sequence[Window] = ()) -> Figure:
-    """Utilisation (%) and queue length per component, one line each, on two stacked panels.
+    """Utilisation (%) and queue length per component, one line each, on stacked panels; a third
+    panel shows replicas over time (what the fleet costs) when any component's count changed.
 
     A component's queue is summed over its replicas (unlike ``queue_max``, the longest single
     queue), so both panels say what they add up.
     """
-    fig = Figure(figsize=(9.0, 6.0), layout="constrained")
-    axes = fig.subplots(2, 1, sharex=True)
-    panels = ((axes[0], "utilization", "Utilisation per component", "utilisation (%)", 100.0),
-              (axes[1], "queue", "Waiting requests per component, all replicas summed",
-               "queue (all replicas)", 1.0))
     usable = _usable(series, ["t", "component", "metric", "value"])
+    replicas = _wide(series, "replicas") if usable else pd.DataFrame()
+    scaled = [c for c in replicas.columns if replicas[c].dropna().nunique() > 1]
+    panels = [("utilization", "Utilisation per component", "utilisation (%)", 100.0, None),
+              ("queue", "Waiting requests per component, all replicas summed", "queue (all replicas)",
+               1.0, None)]
+    if scaled:
+        panels.append(("replicas", "Replicas per component (starting ones included)", "replicas", 1.0,
+                       scaled))
+    fig = Figure(figsize=(9.0, 3.0 * len(panels)), layout="constrained")
+    axes = fig.subplots(len(panels), 1, sharex=True)
     scale, label = _time_unit(series["t"].max() if usable else 0.0)
-    for ax, metric, title, ylabel, factor in panels:
+    for ax, (metric, title, ylabel, factor, only) in zip(axes, panels, strict=True):
         ax.set_title(title)
         ax.set_ylabel(ylabel)
         wide = _wide(series, metric) if usable else pd.DataFrame()
+        if only is not None:
+            wide = wide[only]
         if wide.empty or wide.isna().all().all():
             _note(ax, fig, f"no {metric} samples")
             continue
         for component in wide.columns:
-            ax.plot(wide.index.to_numpy() / scale, wide[component].to_numpy() * factor, label=component)
+            draw = ax.step if metric == "replicas" else ax.plot
+            kwargs = {"where": "post"} if metric == "replicas" else {}
+            draw(wide.index.to_numpy() / scale, wide[component].to_numpy() * factor, label=component,
+                 **kwargs)
         _finish(ax, label, scale, windows)
         ax.set_ylim(bottom=0)
     return fig

@@ -129,3 +129,16 @@ def test_plots_do_not_touch_pyplot():
             "print('matplotlib.pyplot' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_components_show_replicas_over_time_when_a_count_changes():
+    """Autoscaling or a schedule changes a fleet: a third panel draws replicas for those components."""
+    frame = series()
+    t = np.arange(0.0, 10.0)
+    grown = pd.DataFrame({"t": t, "component": "app", "metric": "replicas",
+                          "value": np.where(t < 5, 2.0, 4.0)})
+    steady = pd.DataFrame({"t": t, "component": "db", "metric": "replicas", "value": 1.0})
+    fig = plots.plot_components(pd.concat([frame, grown, steady], ignore_index=True))
+    assert len(fig.axes) == 3
+    assert [line.get_label() for line in fig.axes[2].lines] == ["app"]
+    assert len(plots.plot_components(pd.concat([frame, steady], ignore_index=True)).axes) == 2
