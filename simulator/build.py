@@ -31,7 +31,7 @@ from simulator.randomness import RandomStreams, sampler
 from simulator.recorder import Recorder
 from simulator.scenario.references import reachable_from
 from simulator.work import WorkPlan
-from simulator.workload.arrivals import ClosedLoopSource, OpenLoopSource
+from simulator.workload.arrivals import BatchSource, ClosedLoopSource, OpenLoopSource
 from simulator.workload.backoff import Backoff
 from simulator.workload.client import Client
 from simulator.workload.population import Population
@@ -109,6 +109,8 @@ def _workload(ctx, plan, spec, components, workload, index):
     if arrivals.pattern == "closed":
         source = ClosedLoopSource(ctx, client, arrivals.users, arrivals.think_time,
                                   streams.generator(f"workload.{name}.think"))
+    elif arrivals.pattern == "batch":
+        source = BatchSource(ctx, client, arrivals, name)
     else:
         rate = RateFunction(knots_for(workload.profile, arrivals.rate, spec.duration))
         source = OpenLoopSource(ctx, client, rate, arrivals.pattern == "poisson",

@@ -116,10 +116,10 @@ def test_unknown_dist_lists_dists(problems):
 
 
 def test_unknown_arrival_pattern(problems):
-    """An unknown arrival pattern lists poisson, deterministic and closed."""
+    """An unknown arrival pattern lists poisson, deterministic, closed and batch."""
     [line] = problems({"workload.feed.arrivals.pattern": "bursty"})
     assert line == "workload[0].arrivals.pattern: unknown pattern 'bursty'; expected one of: poisson, " \
-                   "deterministic, closed"
+                   "deterministic, closed, batch"
 
 
 def test_missing_kind(problems):

@@ -99,7 +99,8 @@ def _workload_target(fault: Any, spec: Any) -> list[tuple[Loc, str]]:
     if workload is None:
         return [(("target",), f"'{fault.target}' names no workload; workloads: {', '.join(workloads)}")]
     if fault.kind == "surge" and not workload.is_open_loop:
-        return [(("target",), f"a surge needs open-loop arrivals; '{workload.name}' is closed-loop "
+        kind = "closed-loop" if workload.arrivals.pattern == "closed" else "a batch"
+        return [(("target",), f"a surge needs open-loop arrivals; '{workload.name}' is {kind} "
                               "(use a poisson or deterministic workload, or a burst for a one-off batch)")]
     return []
 

@@ -17,8 +17,12 @@ from simulator.scenario.components import (
     CallSpec,
     ComponentSpec,
     DatabaseSpec,
+    DnsSpec,
     ExternalSpec,
+    GlobalRouterSpec,
     LoadBalancerSpec,
+    QueueSpec,
+    RegistrySpec,
     ServiceSpec,
 )
 from simulator.scenario.dists import (
@@ -46,6 +50,7 @@ from simulator.scenario.references import duplicate_name_problems, reference_pro
 from simulator.scenario.slo import SloSpec
 from simulator.scenario.workload import (
     ArrivalsSpec,
+    BatchArrivalsSpec,
     ClientSpec,
     ClosedArrivalsSpec,
     CsvProfileSpec,
@@ -58,16 +63,19 @@ from simulator.scenario.workload import (
     StepSpec,
     StepsProfileSpec,
     WorkloadSpec,
+    workload_problems,
 )
 from simulator.units import Duration, PositiveDuration
 
 __all__ = [
-    "ArrivalsSpec", "CacheSpec", "CallSpec", "ClientSpec", "ClosedArrivalsSpec", "ComponentSpec",
-    "ConstantDistSpec", "CsvProfileSpec", "DatabaseSpec", "DeterministicArrivalsSpec", "Dist", "DistSpec",
-    "DiurnalProfileSpec", "EmpiricalDistSpec", "ErlangDistSpec", "ExponentialDistSpec", "ExternalSpec",
-    "GammaDistSpec", "KeysSpec", "LoadBalancerSpec", "LognormalDistSpec", "NormalDistSpec", "ParetoDistSpec",
-    "PoissonArrivalsSpec", "ProfileSpec", "RetrySpec", "ScenarioSpec", "ServiceSpec", "SpikeProfileSpec",
-    "StepSpec", "StepsProfileSpec", "UniformDistSpec", "UniformKeysSpec", "WorkloadSpec", "ZipfKeysSpec",
+    "ArrivalsSpec", "BatchArrivalsSpec", "CacheSpec", "CallSpec", "ClientSpec", "ClosedArrivalsSpec",
+    "ComponentSpec", "ConstantDistSpec", "CsvProfileSpec", "DatabaseSpec", "DeterministicArrivalsSpec",
+    "Dist", "DistSpec", "DiurnalProfileSpec", "DnsSpec", "EmpiricalDistSpec", "ErlangDistSpec",
+    "ExponentialDistSpec", "ExternalSpec", "GammaDistSpec", "GlobalRouterSpec", "KeysSpec",
+    "LoadBalancerSpec", "LognormalDistSpec", "NormalDistSpec", "ParetoDistSpec", "PoissonArrivalsSpec",
+    "ProfileSpec", "QueueSpec", "RegistrySpec", "RetrySpec", "ScenarioSpec", "ServiceSpec",
+    "SpikeProfileSpec", "StepSpec", "StepsProfileSpec",
+    "UniformDistSpec", "UniformKeysSpec", "WorkloadSpec", "ZipfKeysSpec",
 ]
 
 
@@ -148,6 +156,7 @@ class ScenarioSpec(SpecModel):
         problems += duplicate_name_problems(self.workload, "workload")
         problems += duplicate_name_problems(self.components, "components")
         problems += reference_problems(self.workload, self.components)
+        problems += workload_problems(self)
         problems += duplicate_name_problems(self.faults, "faults")
         problems += fault_problems(self)
         problems += duplicate_name_problems(self.mitigations, "mitigations")

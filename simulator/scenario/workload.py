@@ -2,16 +2,18 @@
 
 Open-loop arrivals (poisson, deterministic) keep arriving whatever the system does, which is
 what makes overload possible; a profile scales their rate over time. Closed-loop users wait
-for each answer, so a profile would not mean anything for them.
+for each answer, and a batch job releases its items at its own times (all at once or chunk by
+chunk), so a profile would not mean anything for either.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BeforeValidator, Field, NonNegativeFloat, model_validator
 
-from simulator.scenario.base import Name, PositiveInt, SpecModel, StrictBool, spec_error
+from simulator.scenario.base import Loc, Name, PositiveInt, SpecModel, StrictBool, spec_error
 from simulator.scenario.dists import DistSpec
 from simulator.units import Count, Duration, Fraction, PositiveDuration, Rate
 
@@ -44,8 +46,67 @@ class ClosedArrivalsSpec(SpecModel):
     """Pause between an answer and the user's next request, seconds."""
 
 
+class BatchArrivalsSpec(SpecModel):
+    """A batch job: ``items`` requests per run, released at ``at`` (then every ``every``) or at each
+    time of ``schedule``; all at once, or ``chunk`` items at a time, the next chunk ``pause`` after
+    every item of the previous one has ended (after its client's retries)."""
+
+    pattern: Literal["batch"] = "batch"
+    items: Annotated[Count, Field(ge=1)]
+    """Requests per run of the job."""
+    at: Duration | None = None
+    """Release of the (first) run, seconds from the start of the run (before the run ends)."""
+    every: PositiveDuration | None = None
+    """With ``at``: a run again every this many seconds while the run lasts (a cron job); none: once."""
+    schedule: Annotated[list[Duration], Field(min_length=1)] | None = None
+    """Instead of ``at``: the release time of every run, seconds, increasing."""
+    chunk: Annotated[Count, Field(ge=1)] | None = None
+    """Items submitted together; the next chunk waits until all of them have ended (none: all at once)."""
+    pause: Duration = 0.0
+    """Wait between the end of a chunk's last item and the release of the next chunk, seconds."""
+
+    @model_validator(mode="after")
+    def _one_timing(self) -> BatchArrivalsSpec:
+        if self.at is None and self.schedule is None:
+            raise spec_error("a batch needs a release time: at (optionally with every) or schedule")
+        if self.at is not None and self.schedule is not None:
+            raise spec_error("give at (optionally with every) or schedule, not both", "schedule")
+        if self.every is not None and self.schedule is not None:
+            raise spec_error("every repeats at; with a schedule, list every release instead", "every")
+        for index in range(1, len(self.schedule or ())):
+            if self.schedule[index] <= self.schedule[index - 1]:
+                raise spec_error(f"schedule must be increasing; {self.schedule[index]:g}s comes after "
+                                 f"{self.schedule[index - 1]:g}s", ("schedule", index))
+        if self.pause and self.chunk is None:
+            raise spec_error("pause separates chunks; set chunk too (without it the items go all at once)",
+                             "pause")
+        return self
+
+    def check(self, scenario) -> list[tuple[Loc, str]]:
+        """Every release must fall inside the run."""
+        if self.schedule is None:
+            timed: list[tuple[Loc, float]] = [(("at",), self.at)]
+        else:
+            timed = [(("schedule", i), t) for i, t in enumerate(self.schedule)]
+        return [(key, f"release at {t:g}s is beyond the run ({scenario.duration:g}s)")
+                for key, t in timed if t >= scenario.duration]
+
+    def releases(self, end: float) -> Iterator[float]:
+        """Release times of the job's runs before ``end`` (seconds), in order."""
+        if self.schedule is not None:
+            yield from (t for t in self.schedule if t < end)
+            return
+        t, n = self.at, 0
+        while t < end:
+            yield t
+            if self.every is None:
+                return
+            n += 1
+            t = self.at + n * self.every  # no drift from repeated additions
+
+
 ArrivalsSpec = Annotated[
-    Union[PoissonArrivalsSpec, DeterministicArrivalsSpec, ClosedArrivalsSpec],  # noqa: UP007
+    Union[PoissonArrivalsSpec, DeterministicArrivalsSpec, ClosedArrivalsSpec, BatchArrivalsSpec],  # noqa: UP007
     Field(discriminator="pattern"),
 ]
 
@@ -180,6 +241,16 @@ class ClientsSpec(SpecModel):
     """Zipf exponent: 0 spreads evenly, 1 or more makes client 0 dominate."""
 
 
+def workload_problems(spec: Any) -> list[tuple[Loc, str]]:
+    """Each workload's arrivals checked against the whole scenario (a batch released after the end)."""
+    problems: list[tuple[Loc, str]] = []
+    for index, workload in enumerate(spec.workload):
+        check = getattr(workload.arrivals, "check", None)
+        if check is not None:
+            problems += [(("workload", index, "arrivals", *key), message) for key, message in check(spec)]
+    return problems
+
+
 class WorkloadSpec(SpecModel):
     """One stream of requests entering the system at a component."""
 
@@ -202,12 +273,15 @@ class WorkloadSpec(SpecModel):
 
     @model_validator(mode="after")
     def _profile_needs_open_loop(self) -> WorkloadSpec:
-        if self.profile is not None and isinstance(self.arrivals, ClosedArrivalsSpec):
-            raise spec_error("a profile needs open-loop arrivals (poisson or deterministic); "
-                             "closed-loop users set their own pace", "profile")
+        if self.profile is not None and not self.is_open_loop:
+            why = "closed-loop users set their own pace" if self.arrivals.pattern == "closed" else \
+                "a batch releases its items at its own times (at, every, schedule)"
+            raise spec_error(f"a profile needs open-loop arrivals (poisson or deterministic); {why}",
+                             "profile")
         return self
 
     @property
     def is_open_loop(self) -> bool:
-        """True when arrivals do not wait for answers (poisson, deterministic)."""
-        return not isinstance(self.arrivals, ClosedArrivalsSpec)
+        """True when requests keep arriving at a rate whatever the system does (poisson,
+        deterministic); closed-loop users and chunked batches wait for answers, and a batch has no rate."""
+        return isinstance(self.arrivals, (PoissonArrivalsSpec, DeterministicArrivalsSpec))

@@ -1,5 +1,6 @@
-"""Where requests come from: open-loop arrivals (Poisson or deterministic, shaped by a profile)
-and closed-loop users who think, ask, wait for the answer and think again.
+"""Where requests come from: open-loop arrivals (Poisson or deterministic, shaped by a profile),
+closed-loop users who think, ask, wait for the answer and think again, and batch jobs that release
+their items all at once or chunk by chunk.
 
 Sources are callback chains on the SimPy scheduler (one timeout per arrival, no process), started
 explicitly by the builder after the system is wired.
@@ -77,3 +78,92 @@ class ClosedLoopSource:
 
     def _request_done(self, req) -> None:
         self._later(self._think(), self._ask)
+
+
+class _Run:
+    """One run of a batch job: what is left to submit and the chunk in flight (ids ``lo..hi-1``)."""
+
+    __slots__ = ("number", "released", "left", "lo", "hi", "ended")
+
+    def __init__(self, number: int, released: float, items: int):
+        self.number = number
+        self.released = released
+        self.left = items  # items not submitted yet
+        self.lo = self.hi = self.ended = 0
+
+
+class BatchSource:
+    """A batch job: each run submits ``items`` requests, all at once or ``chunk`` at a time.
+
+    A chunk is submitted at one instant; when every one of its items has ended (any final outcome,
+    after the client's retries) the source waits ``pause`` and submits the next chunk. Runs released
+    while an earlier one is still going proceed side by side. Each run is a ``batch_start`` and,
+    once its last item has ended, a ``batch_done`` event.
+    """
+
+    def __init__(self, ctx, client, spec, name: str):
+        self.ctx = ctx
+        self.client = client
+        self.name = name
+        self.items = spec.items
+        self.chunk = spec.chunk or spec.items
+        self.pause = spec.pause
+        self._releases = spec.releases(ctx.end)
+        self._later = ctx.scheduler()
+        # A chunk is submitted in one synchronous loop and only clients register requests, so its
+        # ids are consecutive from the recorder's next id: no per-item bookkeeping.
+        self._arrived = ctx.recorder.t_arrival
+        self._in_flight: list[_Run] = []  # runs with a chunk in flight
+        self._runs = 0
+        client.on_complete = self._item_ended
+
+    def start(self) -> None:
+        """Schedule the first release."""
+        self._schedule_release()
+
+    def _schedule_release(self) -> None:
+        t = next(self._releases, None)
+        if t is not None:
+            self._later(t - self.ctx.env.now, self._release)
+
+    def _release(self, event) -> None:
+        self._runs += 1
+        run = _Run(self._runs, self.ctx.env.now, self.items)
+        self.ctx.recorder.event(run.released, "batch_start", self.name,
+                                f"run {run.number}: {self.items} items")
+        self._schedule_release()
+        self._submit_chunk(run)
+
+    def _next_chunk(self, event) -> None:
+        self._submit_chunk(event.value)
+
+    def _submit_chunk(self, run: _Run) -> None:
+        now = self.ctx.env.now
+        n = min(self.chunk, run.left)
+        run.left -= n
+        run.lo = len(self._arrived)
+        run.hi, run.ended = run.lo + n, 0
+        self._in_flight.append(run)  # before submitting: an item may end at once (rejected)
+        submit = self.client.submit
+        for _ in range(n):
+            submit(now)
+        if len(self._arrived) != run.hi:  # another request registered inside the loop: a bug
+            raise RuntimeError(f"batch {self.name}: chunk ids are not consecutive")
+
+    def _item_ended(self, att) -> None:
+        rid = att.id
+        for run in self._in_flight:
+            if run.lo <= rid < run.hi:
+                run.ended += 1
+                if run.ended == run.hi - run.lo:
+                    self._in_flight.remove(run)
+                    self._chunk_ended(run)
+                return
+
+    def _chunk_ended(self, run: _Run) -> None:
+        if run.left:
+            self._later(self.pause, self._next_chunk, run)
+            return
+        now = self.ctx.env.now
+        self.ctx.recorder.event(now, "batch_done", self.name,
+                                f"run {run.number}: {self.items} items in {now - run.released:.1f}s")
