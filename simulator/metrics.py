@@ -30,7 +30,7 @@ RATIOS = frozenset(("availability", "utilization", "hit_ratio", "final_availabil
 
 SECONDS = frozenset(("time_to_detect", "time_to_recover", "degraded_seconds", "wasted_work",
                      "instance_seconds", "delivery_delay_p99", "delivery_delay_max",
-                     "rollback_at"))
+                     "rollback_at", "batch_duration"))
 """Durations in seconds (``None`` in JSON when the thing never happened)."""
 
 FLAGS = frozenset(("stuck",))

@@ -125,6 +125,9 @@ def _collect(scenario, variant, spec, system, windows, seed, replication, interv
     summary["late_answers"] = float(sum(c.late_answers for c in system.clients))
     summary["wasted_work"] = float(sum(v for k, v in summary.items() if k.startswith("wasted_work.")))
     summary.update(fault_metrics(arrays, spec, system.injectors, recorder.events_frame()))
+    for name, source in zip(names, system.sources, strict=True):
+        if hasattr(source, "counters"):
+            summary.update({f"{counter}.{name}": value for counter, value in source.counters().items()})
     for mitigation in system.mitigations:
         counters = mitigation.counters()
         summary.update({f"{counter}.{mitigation.name}": value for counter, value in counters.items()})

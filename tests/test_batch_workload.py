@@ -60,6 +60,16 @@ def test_next_chunk_waits_for_every_item_of_the_previous_one_plus_pause(make_sce
         assert after["t_arrival"].iloc[0] == pytest.approx(before["t_end"].max() + 2.0, abs=1e-9)
 
 
+def test_batch_duration_is_release_to_the_last_items_end(make_scenario):
+    """The summary's batch_duration is the run's span: release to the end of its last item."""
+    result = run(make_scenario(batch_scenario({"items": 250, "at": "10s", "chunk": 100, "pause": "2s"})))
+    job = items(result)
+    assert result.summary["batch_duration.job"] == pytest.approx(job["t_end"].max() - 10.0)
+    unfinished = run(make_scenario(batch_scenario({"items": 250, "at": "10s", "chunk": 100, "pause": "2s"},
+                                                  duration="11s")))
+    assert unfinished.summary["batch_duration.job"] is None
+
+
 def test_chunk_end_counts_failed_and_retried_items(make_scenario):
     """A chunk ends when every item has its final outcome, retries included: one worker and no queue
     reject most of each chunk at once, the retries take their time, and the books still balance."""

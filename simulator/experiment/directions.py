@@ -25,7 +25,7 @@ DIRECTIONS: dict[str, int] = {
     "time_to_detect": LOWER, "degraded_seconds": LOWER, "wasted_work": LOWER,
     "queue_mean": LOWER, "queue_max": LOWER, "shed": LOWER, "short_circuited": LOWER,
     "instance_seconds": LOWER, "slo_violation_seconds": LOWER,
-    "bad_requests": LOWER,
+    "bad_requests": LOWER, "batch_duration": LOWER,
     "dead_letters": LOWER, "backlog_max": LOWER, "delivery_delay_p99": LOWER, "delivery_delay_max": LOWER,
     # what the scenario imposes or what is neither good nor bad in itself
     "offered": NEUTRAL, "offered_rate": NEUTRAL, "utilization": NEUTRAL,

@@ -98,7 +98,8 @@ class BatchSource:
     A chunk is submitted at one instant; when every one of its items has ended (any final outcome,
     after the client's retries) the source waits ``pause`` and submits the next chunk. Runs released
     while an earlier one is still going proceed side by side. Each run is a ``batch_start`` and,
-    once its last item has ended, a ``batch_done`` event.
+    once its last item has ended, a ``batch_done`` event; the longest finished run is the summary's
+    ``batch_duration.<workload>``.
     """
 
     def __init__(self, ctx, client, spec, name: str):
@@ -115,6 +116,7 @@ class BatchSource:
         self._arrived = ctx.recorder.t_arrival
         self._in_flight: list[_Run] = []  # runs with a chunk in flight
         self._runs = 0
+        self.durations: list[float] = []  # release to last item's end, per finished run
         client.on_complete = self._item_ended
 
     def start(self) -> None:
@@ -165,5 +167,10 @@ class BatchSource:
             self._later(self.pause, self._next_chunk, run)
             return
         now = self.ctx.env.now
+        self.durations.append(now - run.released)
         self.ctx.recorder.event(now, "batch_done", self.name,
                                 f"run {run.number}: {self.items} items in {now - run.released:.1f}s")
+
+    def counters(self) -> dict[str, float | None]:
+        """``batch_duration``: the longest finished run, seconds (None when no run finished)."""
+        return {"batch_duration": max(self.durations) if self.durations else None}
