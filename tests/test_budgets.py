@@ -95,3 +95,52 @@ def test_adaptive_throttling_leaves_a_healthy_backend_alone(make_scenario):
     data["components"][0]["error_rate"] = 0
     s = run(make_scenario(data)).summary
     assert s["throttled.thr"] == 0 and s["availability"] == 1.0
+
+
+def _failing_edge(mitigations: list) -> dict:
+    """app calls db, which always fails; the edge retries up to 5 tries; the client does not retry."""
+    return {
+        "name": "failing-edge", "duration": "300s", "warmup": "30s", "seed": 5,
+        "workload": [{"name": "w", "entry": "app", "arrivals": {"pattern": "poisson", "rate": "100/s"}}],
+        "components": [
+            {"kind": "service", "name": "app", "workers": 100, "service_time": "1ms",
+             "calls": [{"target": "db", "retry": {"max_attempts": 5, "base": "10ms"}}]},
+            {"kind": "service", "name": "db", "workers": 100, "service_time": "5ms", "error_rate": "100%"}],
+        "mitigations": mitigations,
+    }
+
+
+def test_retry_budget_on_a_call_edge_bounds_the_edges_retries(make_scenario):
+    """Finagle's budget in a service's client stack: edge retries per call stay near the ratio."""
+    without = run(make_scenario(_failing_edge([]))).summary
+    budget = {"kind": "retry_budget", "name": "budget", "target": "app->db", "ratio": "20%",
+              "min_per_second": 0}
+    with_budget = run(make_scenario(_failing_edge([budget]))).summary
+    # Without a budget every call is tried 5 times: 4 retries per call. Counters cover the whole run
+    # (warm-up included), so compare the two runs: same arrivals, 0.2 retries per call with the budget.
+    assert with_budget["edge_retries.app->db"] / without["edge_retries.app->db"] == pytest.approx(
+        0.2 / 4.0, abs=0.005)
+    assert with_budget["budget_exhausted.budget"] > 0.5 * with_budget["offered"]
+
+
+@pytest.mark.parametrize(("target", "expected"), [
+    ("w->app", "is a workload's entry, not a service's call; to budget the client's retries, target"),
+    ("db->app", "no call edge db->app"),
+])
+def test_retry_budget_on_an_edge_needs_a_service_call(make_scenario, target, expected):
+    from simulator.scenario import ScenarioError
+
+    budget = {"kind": "retry_budget", "name": "budget", "target": target}
+    with pytest.raises(ScenarioError) as error:
+        make_scenario(_failing_edge([budget]))
+    assert expected in str(error.value)
+    assert str(error.value).count("mitigations[0]") == 1
+
+
+def test_retry_budget_on_an_edge_without_retries_is_refused(make_scenario):
+    from simulator.scenario import ScenarioError
+
+    data = _failing_edge([{"kind": "retry_budget", "name": "budget", "target": "app->db"}])
+    data["components"][0]["calls"] = ["db"]
+    with pytest.raises(ScenarioError, match="the call app->db has no retry to budget"):
+        make_scenario(data)

@@ -7,7 +7,8 @@ keeps working** on the abandoned call. With deadline propagation an attempt carr
 its client gives up, and no edge waits past it: the edge's limit is the smaller of its own timeout
 and the time left (a call whose deadline has already passed is not sent; ``timeout`` at once).
 ``retry`` tries a failed call again on the same edge after the client-style backoff (stream
-``edge.<caller>-><callee>.retry_jitter``), each try with its own timeout.
+``edge.<caller>-><callee>.retry_jitter``), each try with its own timeout; a ``retry_budget`` on
+the edge may refuse a retry (the call then ends with its last try's outcome).
 
 These layers sit right outside the network faults and inside the listed mitigations: a breaker
 or fallback on the same edge sees the final answer of the retried, time-limited call. They are
@@ -56,6 +57,8 @@ class EdgeCalls(Mitigation):
         self._later = ctx.scheduler()
         self.timeouts = 0
         self.retries = 0
+        self.retry_gate = None  # a retry budget on this edge: called before each retry, False refuses
+        self.on_call = None  # ... and told of each logical call (its deposit)
 
     def wrap(self, system) -> None:
         for edge in call_edges(system):
@@ -67,13 +70,16 @@ class EdgeCalls(Mitigation):
             if self.max_tries == 1:
                 self._call(inner, att, done)
             else:
+                if self.on_call is not None:
+                    self.on_call()
                 self._try(inner, _Try(att, done))
 
         return send
 
     def _try(self, inner, state: _Try) -> None:
         def answer(outcome: int) -> None:
-            if outcome in RETRY_ON and state.number < self.max_tries:
+            if outcome in RETRY_ON and state.number < self.max_tries and (
+                    self.retry_gate is None or self.retry_gate()):
                 self.retries += 1
                 delay = self.backoff.delay(state)
                 state.number += 1

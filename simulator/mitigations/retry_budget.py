@@ -1,4 +1,4 @@
-"""``kind: retry_budget`` — Finagle's retry budget on a workload's client.
+"""``kind: retry_budget`` — Finagle's retry budget on a workload's client or on a call edge's retries.
 
 Every request deposits ``ratio`` of a retry; every retry withdraws one; deposits and withdrawals
 expire after ``ttl`` (a sliding window, as Finagle's ``TokenRetryBudget`` over a ``WindowedAdder``).
@@ -6,7 +6,9 @@ A reserve of ``min_per_second x ttl`` retries is always there, so a quiet client
 A retry is allowed while the balance ``min_per_second x ttl + ratio x requests - retries`` (over
 the window) is at least one. When every call fails, retries therefore add at most about ``ratio``
 per request (plus the reserve): amplification stays near ``1 + ratio`` instead of ``max_attempts``.
-A refused retry ends the request with the outcome of its last attempt.
+A refused retry ends the request with the outcome of its last attempt. On a call edge
+``caller->callee`` (with ``retry`` in ``calls``) every logical call deposits and every retry of the
+edge withdraws, as Finagle's budget sits in each client's stack.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ class RetryBudget(Mitigation):
         self._dry = False
 
     def wrap(self, system) -> None:
+        if "->" in self.spec.target:
+            self._wrap_edge(system)
+            return
         client = next(c for c in system.clients if c.workload_name == self.spec.target)
         submit = client.submit
         env, window, ratio = self.ctx.env, self.window, self.spec.ratio
@@ -37,6 +42,15 @@ class RetryBudget(Mitigation):
 
         client.submit = submit_with_deposit
         client.retry_gate = self.try_withdraw
+
+    def _wrap_edge(self, system) -> None:
+        from simulator.mitigations.deadlines import EdgeCalls
+
+        target = "->".join(part.strip() for part in self.spec.target.split("->"))
+        edge = next(m for m in system.mitigations if isinstance(m, EdgeCalls) and m.name == target)
+        env, window, ratio = self.ctx.env, self.window, self.spec.ratio
+        edge.on_call = lambda: window.add(env.now, ratio)
+        edge.retry_gate = self.try_withdraw
 
     def try_withdraw(self) -> bool:
         """One retry, if the budget holds one (a ``budget_dry``/``budget_ok`` event on each change)."""

@@ -91,7 +91,7 @@ class LoadSheddingSpec(MitigationBase):
 class RetryBudgetSpec(MitigationBase):
     """Finagle's retry budget: retries may add at most ``ratio`` of the requests (plus a floor)."""
 
-    TARGETS: ClassVar[tuple[str, ...]] = ("workload",)
+    TARGETS: ClassVar[tuple[str, ...]] = ("workload", "edge")
     kind: Literal["retry_budget"] = "retry_budget"
     ratio: Fraction = 0.2
     """Retries allowed per request, over the ``ttl`` window."""
@@ -99,6 +99,22 @@ class RetryBudgetSpec(MitigationBase):
     """Retries always allowed per second, whatever the traffic."""
     ttl: PositiveDuration = 10.0
     """How long a deposit stays in the budget, seconds."""
+
+    def check(self, scenario) -> list[tuple[tuple, str]]:
+        """On a call edge there must be retries to budget."""
+        caller, sep, callee = (part.strip() for part in self.target.partition("->"))
+        if not sep:
+            return []
+        if caller in {w.name for w in scenario.workload}:
+            return [(("target",), f"{caller}->{callee} is a workload's entry, not a service's call; "
+                                  f"to budget the client's retries, target the workload ('{caller}')")]
+        component = scenario.components_by_name.get(caller)
+        calls = [c for c in getattr(component, "calls", ()) if getattr(c, "target", None) == callee]
+        if calls and all(c.retry is None for c in calls):
+            return [(("target",), f"the call {caller}->{callee} has no retry to budget; give it "
+                                  f"calls: [{{target: {callee}, retry: {{max_attempts: ...}}}}] or "
+                                  f"budget the workload's client")]
+        return []
 
 
 class AdaptiveThrottlingSpec(MitigationBase):
