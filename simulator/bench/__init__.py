@@ -49,11 +49,17 @@ def run_bench(
     return report.stamp(results, quick)
 
 
-def main(quick: bool = False, repeats: int = 3, out: Path | str | None = None) -> int:
-    """Entry point for ``cascade bench``; always returns 0 (the bench reports, it does not gate)."""
+def main(quick: bool = False, repeats: int = 3, out: Path | str | None = None,
+         only: list[str] | None = None) -> int:
+    """Entry point for ``cascade bench``; always returns 0 (the bench reports, it does not gate).
+
+    ``only`` names the workloads to run (all by default; the memory figure needs ``mmc``); such a
+    partial run goes to ``partial.json`` beside ``latest.json`` unless ``out`` says otherwise.
+    """
     console = Console()
-    results = run_bench(quick=quick, repeats=repeats, console=console)
+    results = run_bench(quick=quick, repeats=repeats, only=only, console=console)
     report.render(results, console)
-    path = report.write_json(results, Path(out) if out is not None else report.DEFAULT_OUT)
+    default = report.DEFAULT_OUT.with_name("partial.json") if only else report.DEFAULT_OUT
+    path = report.write_json(results, Path(out) if out is not None else default)
     console.print(f"results written to {path}", markup=False, highlight=False)
     return 0

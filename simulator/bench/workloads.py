@@ -174,11 +174,11 @@ WORKLOADS: tuple[Workload, ...] = (
     ),
     Workload(
         "three_tier_resilient",
-        "three_tier + timeout 1 s + 3 attempts (full jitter)",
+        "three_tier + timeout 1 s, 3 attempts, breaker on app->db, token bucket at app",
         three_tier_resilient_scenario,
         three_tier_reference,
         "plain three_tier",
-        1.0,
+        1.5,
     ),
     Workload(
         "compare_jobs",

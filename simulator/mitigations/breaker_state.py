@@ -45,19 +45,31 @@ class BreakerConfig:
 class CountWindow:
     """The outcomes of the last ``size`` calls: a ring buffer with running totals."""
 
+    __slots__ = ("size", "ring", "next", "total", "failed", "slow")
+
     def __init__(self, size: int):
         self.size = size
-        self.ring = [0] * size  # bit 1: failed, bit 2: slow
+        self.ring = [0] * size  # bit 1: failed, bit 2: slow; 0 until written (a fresh window)
         self.next = 0
         self.total = self.failed = self.slow = 0
 
-    def record(self, now: float, failed: bool, slow: bool) -> None:
-        old = self.ring[self.next] if self.total == self.size else 0
-        self.failed += failed - (old & 1)
-        self.slow += slow - (old >> 1)
-        self.total = min(self.total + 1, self.size)
-        self.ring[self.next] = failed | (slow << 1)
-        self.next = (self.next + 1) % self.size
+    def record(self, now: float, failed: bool, slow: bool) -> bool:
+        """Add one call; True when no rate can have risen (a call neither failed nor slow)."""
+        # O(1): the slot overwritten holds the oldest call (0 while the ring fills), and the running
+        # totals change only when the new call differs from it (rarely, in a healthy system).
+        i = self.next
+        ring = self.ring
+        new = failed | (slow << 1)
+        old = ring[i]
+        if new != old:
+            ring[i] = new
+            self.failed += (new & 1) - (old & 1)
+            self.slow += (new >> 1) - (old >> 1)
+        if self.total < self.size:
+            self.total += 1
+        i += 1
+        self.next = 0 if i == self.size else i
+        return not new
 
     def advance(self, now: float) -> None:
         """A count window does not age."""
@@ -85,7 +97,8 @@ class TimeWindow:
             bucket[0] = bucket[1] = bucket[2] = 0
         self.head = second
 
-    def record(self, now: float, failed: bool, slow: bool) -> None:
+    def record(self, now: float, failed: bool, slow: bool) -> bool:
+        """Add one call; False: a rate can rise even with a healthy call, as old calls age out."""
         self.advance(now)
         bucket = self.buckets[math.floor(now) % self.size]
         bucket[0] += 1
@@ -94,6 +107,7 @@ class TimeWindow:
         self.total += 1
         self.failed += failed
         self.slow += slow
+        return False
 
 
 class BreakerState:
@@ -106,8 +120,10 @@ class BreakerState:
         self.generation = 0  # bumped at every transition: results of older calls are ignored
         self.opened_at = 0.0
         self.permits = 0
+        self.is_below = False  # the current window was judged below both thresholds since it began
         self._failure_pct = round(config.failure_rate_threshold * 100.0, 9)
         self._slow_pct = round(config.slow_call_rate_threshold * 100.0, 9)
+        self._slow_duration = config.slow_call_duration
         self._enter_closed()
 
     # --- admission ------------------------------------------------------------------------------
@@ -131,19 +147,19 @@ class BreakerState:
         if generation != self.generation or self.state == OPEN:
             return  # admitted in an earlier state: it no longer says anything about this one
         window = self.window
-        window.record(now, failed, duration > self.config.slow_call_duration)
-        if window.total < self.minimum:
+        if window.record(now, failed, duration > self._slow_duration) and self.is_below:
+            return  # a healthy call cannot lift a count window that was below the thresholds
+        total = window.total
+        if total < self.minimum:
             return
-        if self._above_thresholds(window):
+        # Rates in percent, as resilience4j compares them (30% of 10 calls is 3 calls, exactly).
+        if (window.failed * 100.0 / total >= self._failure_pct
+                or window.slow * 100.0 / total >= self._slow_pct):
             self._move(OPEN, now)
         elif self.state == HALF_OPEN:
             self._move(CLOSED, now)
-
-    def _above_thresholds(self, window) -> bool:
-        # Rates in percent, as resilience4j compares them (30% of 10 calls is 3 calls, exactly).
-        total = window.total
-        return (window.failed * 100.0 / total >= self._failure_pct
-                or window.slow * 100.0 / total >= self._slow_pct)
+        else:
+            self.is_below = True
 
     def failure_rate(self, now: float) -> float:
         """The failure rate over the current window (0 when it is empty)."""
@@ -156,6 +172,7 @@ class BreakerState:
         old = self.state
         self.state = new
         self.generation += 1
+        self.is_below = False  # a new window (or none, while open)
         if new == OPEN:
             self.opened_at = now
         elif new == HALF_OPEN:

@@ -41,6 +41,7 @@ class CircuitBreaker(Mitigation):
         a closure over what it needs, so a breaker that stays closed costs little.
         """
         machine = self.machine
+        record = machine.record
         env = self._env
 
         def send(att, done) -> None:
@@ -56,7 +57,7 @@ class CircuitBreaker(Mitigation):
 
             def answer(outcome: int) -> None:
                 t = env.now
-                machine.record(generation, t, t - now, outcome != OK and outcome != DEGRADED)
+                record(generation, t, t - now, outcome != OK and outcome != DEGRADED)
                 done(outcome)
 
             inner(att, answer)
@@ -66,19 +67,23 @@ class CircuitBreaker(Mitigation):
     def _wrapper_routed(self, inner):
         """The same for a balancer's route ``send(replica, att, done)``."""
         machine = self.machine
+        record = machine.record
         env = self._env
 
         def routed(replica, att, done) -> None:
             now = env.now
-            generation = machine.try_acquire(now)
-            if generation < 0:
-                self.short_circuited += 1
-                done(SHORT_CIRCUITED)
-                return
+            if machine.state == CLOSED:
+                generation = machine.generation
+            else:
+                generation = machine.try_acquire(now)
+                if generation < 0:
+                    self.short_circuited += 1
+                    done(SHORT_CIRCUITED)
+                    return
 
             def answer(outcome: int) -> None:
                 t = env.now
-                machine.record(generation, t, t - now, outcome != OK and outcome != DEGRADED)
+                record(generation, t, t - now, outcome != OK and outcome != DEGRADED)
                 done(outcome)
 
             inner(replica, att, answer)

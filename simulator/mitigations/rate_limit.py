@@ -28,19 +28,22 @@ class RateLimit(Mitigation):
         self.env = ctx.env
         self._later = ctx.scheduler()
         self.limiters: dict = {}
+        if spec.per == "global":  # the one limiter, made now (a fresh one behaves the same later)
+            self.limiters[None] = make_limiter(spec)
         self.refused = 0  # every refusal (for the gauge)
         self.counted = 0  # refusals in the measured window [warmup, duration) (the counter)
         self.stats = _LimiterStats(self)
         self._key = {"global": _no_key, "workload": _workload_key, "client": _client_key}[spec.per]
         self.inner = self.inner_send_to = None
+        self.handle = self.send_to = None  # the entry points, built around the inner ones
 
     def prepare(self, components: dict) -> None:
         component = components[self.spec.target]
         self.inner = component.handle
-        component.handle = self.handle
+        component.handle = self.handle = self._entry()
         if hasattr(component, "send_to"):
             self.inner_send_to = component.send_to
-            component.send_to = self.send_to
+            component.send_to = self.send_to = self._route()
 
     def wrap(self, system) -> None:
         """If a later ``prepare`` replaced the entry (a scaler tracking the group), go back in front."""
@@ -49,46 +52,68 @@ class RateLimit(Mitigation):
         if replaced == self.handle:
             return
         self.inner = replaced
-        component.handle = self.handle
+        component.handle = self.handle = self._entry()
         for edge in call_edges(system):
             if edge.callee == self.spec.target and getattr(edge.owner, edge.attribute) == replaced:
                 setattr(edge.owner, edge.attribute, self.handle)
 
-    def _admit(self, att) -> float | None:
+    def _admission(self):
+        """The global limiter's ``admit(now)``, bound once (no key, no lookup: the entry points run
+        once per attempt); None when limiters are keyed and looked up per attempt."""
+        return self.limiters[None].admit if self.spec.per == "global" else None
+
+    def _entry(self):
+        """Component protocol in front of the target: ``handle(att, done)``."""
+        admit_now, limiter_for, env = self._admission(), self._limiter_for, self.env
+        inner, later, release, refuse = self.inner, self._later, self._release, self._refuse
+
+        def handle(att, done) -> None:
+            now = env.now
+            delay = admit_now(now) if admit_now is not None else limiter_for(att).admit(now)
+            if delay == 0.0:
+                inner(att, done)
+            elif delay is None:
+                refuse()
+                done(RATE_LIMITED)
+            else:
+                later(delay, release, (att, done))
+
+        return handle
+
+    def _route(self):
+        """The balancers' route into a service, through the same limiter: ``send_to(replica, att, done)``."""
+        admit_now, limiter_for, env = self._admission(), self._limiter_for, self.env
+        inner, later, refuse = self.inner_send_to, self._later, self._refuse
+
+        def send_to(replica, att, done) -> None:
+            now = env.now
+            delay = admit_now(now) if admit_now is not None else limiter_for(att).admit(now)
+            if delay == 0.0:
+                inner(replica, att, done)
+            elif delay is None:
+                refuse()
+                done(RATE_LIMITED)
+            else:
+                later(delay, lambda _: inner(replica, att, done))
+
+        return send_to
+
+    def _limiter_for(self, att):
+        """The limiter of the attempt's key, created on first use."""
         key = self._key(att)
         limiter = self.limiters.get(key)
         if limiter is None:
             limiter = self.limiters[key] = make_limiter(self.spec)
-        delay = limiter.admit(self.env.now)
-        if delay is None:
-            self.refused += 1
-            if self.ctx.warmup <= self.env.now < self.ctx.end:
-                self.counted += 1
-        return delay
+        return limiter
 
-    def handle(self, att, done) -> None:
-        """Component protocol in front of the target."""
-        delay = self._admit(att)
-        if delay is None:
-            done(RATE_LIMITED)
-        elif delay == 0.0:
-            self.inner(att, done)
-        else:
-            self._later(delay, self._release, (att, done))
+    def _refuse(self) -> None:
+        self.refused += 1
+        if self.ctx.warmup <= self.env.now < self.ctx.end:
+            self.counted += 1
 
     def _release(self, event) -> None:
         att, done = event.value
         self.inner(att, done)
-
-    def send_to(self, replica, att, done) -> None:
-        """The balancers' route into a service, through the same limiter."""
-        delay = self._admit(att)
-        if delay is None:
-            done(RATE_LIMITED)
-        elif delay == 0.0:
-            self.inner_send_to(replica, att, done)
-        else:
-            self._later(delay, lambda _: self.inner_send_to(replica, att, done))
 
     def counters(self) -> dict[str, float]:
         return {"rate_limited": float(self.counted)}

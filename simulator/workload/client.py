@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from simulator.request import OK, TIMEOUT, Attempt, Outcome
 from simulator.workload.backoff import Backoff
+from simulator.workload.timeouts import make_timeouts
 
 
 class Client:
@@ -23,8 +24,6 @@ class Client:
         self._record_arrival = ctx.recorder.arrival
         self._record_finish = ctx.recorder.finish
         self._later = ctx.scheduler()
-        self._timeout_event = ctx.env.timeout
-        self._expire_cb = self._expire
         self.entry = entry
         self._handle = entry.handle
         self.workload_index = workload_index
@@ -37,8 +36,11 @@ class Client:
         self._draw_retry = draw_retry
         self.on_complete = on_complete
         self.late_answers = 0  # answers that arrived after the client gave up: wasted work
-        if spec.propagate_deadline and self.timeout is not None:
-            self._send = self._send_with_deadline  # only then does an attempt carry a deadline
+        self._timeouts = None
+        if self.timeout is not None:
+            self._timeouts = make_timeouts(ctx.env, self.timeout, self._expire)
+            self._start_timeout = self._timeouts.add
+            self._send = self._send_with_deadline if spec.propagate_deadline else self._send_timed
         self.population = None  # the workload's clients (simulator.workload.population), if declared
         self.sticky: list[int] = []  # request-level work slots kept across retries (set by the builder)
         self.retry_gate: Callable[[], bool] | None = None  # a retry budget's withdrawal, if any
@@ -74,22 +76,24 @@ class Client:
         return att
 
     def _send(self, att: Attempt) -> None:
-        if self.timeout is not None:
-            self._timeout_event(self.timeout, att).callbacks.append(self._expire_cb)
+        """Hand the attempt to the entry (a client without a timeout waits for the answer)."""
+        self._handle(att, att.answer)
+
+    def _send_timed(self, att: Attempt) -> None:
+        """As ``_send``, the attempt's timeout started first (it starts as the attempt is sent)."""
+        self._start_timeout(att)
         self._handle(att, att.answer)
 
     def _send_with_deadline(self, att: Attempt) -> None:
-        """As ``_send``, stamping the attempt with the moment its caller gives up, so call edges
-        downstream never wait past it (deadline propagation)."""
+        """As ``_send_timed``, stamping the attempt with the moment its caller gives up, so call
+        edges downstream never wait past it (deadline propagation)."""
         att.deadline = self.env.now + self.timeout
-        self._timeout_event(self.timeout, att).callbacks.append(self._expire_cb)
+        self._start_timeout(att)
         self._handle(att, att.answer)
 
-    def _expire(self, event) -> None:
-        att = event.value
-        if not att.is_settled:
-            att.is_settled = True
-            self.settle(att, TIMEOUT)
+    def _expire(self, att: Attempt) -> None:
+        """The attempt's timeout won the race (the timeouts marked it settled already)."""
+        self.settle(att, TIMEOUT)
 
     def settle(self, att: Attempt, outcome: int) -> None:
         """The attempt is over for the client: retry the request or record its final outcome."""
