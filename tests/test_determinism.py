@@ -85,3 +85,19 @@ def test_request_work_is_shared_across_variants():
     scenario = scenario_from_dict(base)
     one, two = run(scenario, "one"), run(scenario, "two")
     np.testing.assert_array_equal(one.requests.latency.to_numpy(), two.requests.latency.to_numpy())
+
+
+def test_crash_handling_is_identical_across_processes():
+    """A crash ends the work it holds in a fixed order (insertion-ordered, never a set of objects,
+    whose order follows memory addresses): two processes give the same requests, bit for bit."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import hashlib, pandas as pd; from simulator import load_scenario, run; "
+            "r = run(load_scenario('lb-spof'), 'active_passive', duration=150.0); "
+            "print(hashlib.sha256(pd.util.hash_pandas_object(r.requests).values.tobytes()).hexdigest())")
+    digests = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip()
+               for seed in ("1", "2")}
+    assert len(digests) == 1

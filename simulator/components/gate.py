@@ -28,7 +28,7 @@ class _Proxied:
     def answer(self, outcome: int) -> None:
         if self.dead:
             return  # the copy crashed while this was in flight: the caller already got a reset
-        self.gate.pending[self.copy].discard(self)
+        self.gate.pending[self.copy].pop(self, None)
         self.done(outcome)
 
 
@@ -47,7 +47,9 @@ class Gate:
         self.failover_after = failover_after
         self.active = 0
         self._next = 0
-        self.pending: list[set[_Proxied]] = [set() for _ in range(copies)]
+        # Insertion-ordered (a dict, not a set): a crash fails the calls in the order they came, the
+        # same in every process (a set of objects iterates in memory-address order).
+        self.pending: list[dict[_Proxied, None]] = [{} for _ in range(copies)]
         component.handle = self.handle
         component.gate = self
 
@@ -66,7 +68,7 @@ class Gate:
             done(UNAVAILABLE)
             return
         proxied = _Proxied(self, copy, done)
-        self.pending[copy].add(proxied)
+        self.pending[copy][proxied] = None
         self.inner(att, proxied.answer)
 
     def _choose(self) -> int | None:
@@ -81,7 +83,7 @@ class Gate:
     def crash(self, copy: int) -> None:
         """Copy ``copy`` dies: reset what it was proxying; fail over after the detection delay."""
         self.up[copy] = False
-        victims, self.pending[copy] = self.pending[copy], set()
+        victims, self.pending[copy] = self.pending[copy], {}
         for proxied in victims:
             proxied.dead = True
             proxied.done(ERROR)

@@ -27,7 +27,9 @@ class Health:
         self.extra = 0.0  # seconds added to every service time (a slow fault)
         self.error_rate = 0.0  # extra failure probability (an errors fault)
         self.draw: Callable[[], float] = _never  # U(0,1) from the errors fault's own stream
-        self.active: set = set()  # visits holding a worker here
+        # Visits holding a worker here, insertion-ordered (a dict, not a set: a crash ends them in
+        # the order they started, the same in every process).
+        self.active: dict = {}
         self.deferred: list = []  # answers that arrived while paused, replayed on resume
         self.paused_work: list = []  # (visit, remaining seconds) frozen by a pause
 

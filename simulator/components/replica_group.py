@@ -245,7 +245,7 @@ class ReplicaGroup:
         visit.epoch = health.epoch
         visit.dead = False
         visit.t_done = self.env.now + d
-        health.active.add(visit)
+        health.active[visit] = None
         self._timeout(d, visit).callbacks.append(self._work_done_cb)
 
     def _work_done_tracked(self, event) -> None:
@@ -277,7 +277,7 @@ class ReplicaGroup:
             if health.state == "paused":
                 health.deferred.append((self._finish_tracked, visit, outcome))
             return  # hung: the answer never leaves; the restart resets the connection
-        health.active.discard(visit)
+        health.active.pop(visit, None)
         visit.station.release()
         visit.done(outcome)
 
