@@ -7,10 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from typer.testing import CliRunner
 
 from simulator import run
-from simulator.cli import app
 from simulator.scenario import ScenarioError, load_scenario
 from simulator.scenario.schema import BatchArrivalsSpec, WorkloadSpec
 
@@ -213,17 +211,12 @@ def test_yaml_batch_workload(tmp_path):
     ({"items": 10, "at": "5s", "pause": "1s"}, {}, "workload[0].arrivals.pause: pause separates chunks"),
     ({"items": 10, "schedule": ["5s"], "every": "1m"}, {}, "workload[0].arrivals.every: every repeats at"),
 ])
-def test_bad_batch_is_one_line_with_its_key_path(tmp_path, batch, extra, expected):
+def test_bad_batch_is_one_line_with_its_key_path(validate_one_line, batch, extra, expected):
     """`cascade validate` prints one line: the file, the line, the key path and the expectation; exit 2."""
     data = batch_scenario(batch)
     data["workload"][0].update(extra)
-    path = tmp_path / "bad.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    outcome = CliRunner().invoke(app, ["validate", str(path)])
-    assert outcome.exit_code == 2
-    lines = [line for line in outcome.output.splitlines() if line.strip()]
-    assert len(lines) == 1, outcome.output
-    assert lines[0].startswith(f"{path}:") and expected in lines[0], lines[0]
+    line = validate_one_line(data)
+    assert expected in line, line
 
 
 def test_surge_on_a_batch_is_refused(make_scenario):
