@@ -1,10 +1,13 @@
 """From a validated scenario spec to a live, wired, started system.
 
 The steps, in order: *construct* components in file order (which fixes the work-slot layout);
-*track* the ones a fault can touch (they switch to their fault-capable path; the others keep the
-plain hot path); *wire* them to each other by name (call edges); *wrap* components and call edges
-(gates, partitions, later breakers and limiters); build the workloads; then *start* sources,
-samplers and fault injectors. Nothing starts as a side effect of construction.
+*prepare* faults and mitigations (the components a fault can touch switch to their fault-capable
+path; the others keep the plain hot path); *wire* components to each other by name (call edges);
+build the workloads (each client's edge to its entry); collect every edge into the system's
+:class:`~simulator.components.edge.Edges` map and stack the gates on the edges into gated
+components; let faults and mitigations stack their *layers* on the edges (the order on an edge
+is fixed by ``Position``, not by build order); then *start* control loops, sources, samplers and
+fault injectors. Nothing starts as a side effect of construction.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from simulator.components.base import UNIFORM01
 from simulator.components.cache import Cache
 from simulator.components.database import Database
 from simulator.components.dns import Dns
+from simulator.components.edge import Edges, Position
 from simulator.components.external import External
 from simulator.components.global_router import GlobalRouter
 from simulator.components.load_balancer import LoadBalancer
@@ -63,6 +67,7 @@ class System:
     mitigations: list[object] = field(default_factory=list)
     plan: WorkPlan | None = None
     spec: object = None
+    edges: Edges = field(default_factory=lambda: Edges([]))
 
 
 def build(spec, *, seed: int, replication: int) -> System:
@@ -71,7 +76,8 @@ def build(spec, *, seed: int, replication: int) -> System:
     streams = RandomStreams(seed, replication)
     recorder = Recorder([w.name for w in spec.workload])
     ctx = SimContext(env, streams, recorder, warmup=spec.warmup, end=spec.duration,
-                     stop=spec.duration + spec.effective_drain)
+                     stop=spec.duration + spec.effective_drain,
+                     workload_regions=tuple(w.region for w in spec.workload))
     plan = WorkPlan(streams)
     components = {c.name: COMPONENT_CLASSES[c.kind](ctx, c, plan) for c in spec.components}
     injectors = plan_faults(ctx, spec, components)
@@ -87,12 +93,20 @@ def build(spec, *, seed: int, replication: int) -> System:
         client.population = populations[index]
         system.clients.append(client)
         system.sources.append(source)
-    for component in components.values():
-        if hasattr(component, "set_workload_regions"):
-            component.set_workload_regions([w.region for w in spec.workload])
+    system.edges = _edges(components, system.clients)
     for step in (*injectors, *mitigations):
-        step.wrap(system)  # call edges, clients included
+        step.wrap(system)  # layers on call edges, clients' included
     return system
+
+
+def _edges(components: dict, clients: list[Client]) -> Edges:
+    """Every call edge of the system; a gated component's gate goes on every edge into it."""
+    edges = Edges([*(e for c in components.values() for e in c.edges), *(c.edge for c in clients)])
+    for component in components.values():
+        if component.gate is not None:
+            for edge in edges.into(component.name):
+                edge.stack(Position.GATE, component.gate.layer, component.gate)
+    return edges
 
 
 def _workload(ctx, plan, spec, components, workload, index):
@@ -122,13 +136,12 @@ def start(system: System, sample_interval: float) -> None:
     """Start arrivals, the gauge sampler and the warm-up mark."""
     ctx = system.ctx
     for component in system.components.values():
-        if hasattr(component, "start"):
-            component.start()  # control loops such as health checks
+        component.start()  # control loops such as health checks
     for source in system.sources:
         source.start()
     for step in (*system.injectors, *system.mitigations):
         step.start(system)
-    gauges = {**system.components, **{m.name: m for m in system.mitigations if hasattr(m, "stats")}}
+    gauges = {**system.components, **{m.name: m for m in system.mitigations if m.stats is not None}}
     _GaugeSampler(ctx, gauges, sample_interval).start()
     ctx.later(ctx.warmup, _mark_warmup(system))
 

@@ -26,6 +26,7 @@ class SimContext:
     warmup: float = 0.0
     end: float = 0.0  # end of the measurement window (the scenario's duration)
     stop: float = 0.0  # hard end of the run: ``end`` plus the drain; traffic keeps coming until then
+    workload_regions: tuple = ()  # each workload's region (None: none), by workload index
     _timeout: Callable = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -39,6 +40,11 @@ class SimContext:
         """
         ev = self._timeout(delay, value)
         ev.callbacks.append(callback)
+
+    def measuring(self) -> bool:
+        """Whether now is in the measurement window [warmup, duration): counters count only then,
+        so every count in a summary covers the same span as the requests it is compared with."""
+        return self.warmup <= self.env.now < self.end
 
     def scheduler(self) -> Callable[[float, Callable, Any], None]:
         """A fast local version of :meth:`later` for hot paths (one less attribute lookup)."""

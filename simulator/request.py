@@ -72,6 +72,9 @@ OUTCOMES: tuple[OutcomeInfo, ...] = (
 )
 """Every outcome, in code order. ``incomplete`` is recorded at the end of a run, never returned."""
 
+SERVED = frozenset(int(info.code) for info in OUTCOMES if info.served)
+"""Outcome codes of answers a server did the work for (a late one is wasted work)."""
+
 ENDED_OUTCOMES = tuple(info for info in OUTCOMES if info.code != Outcome.INCOMPLETE)
 """Outcomes a request can end with during the run (the traffic table's columns)."""
 
@@ -92,7 +95,6 @@ class Attempt:
 
     __slots__ = ("id", "t_arrival", "number", "last_backoff", "work", "is_settled", "client", "deadline",
                  "sticky")
-    # ``deadline`` (absolute time, seconds) is set only by a client that propagates its deadline.
 
     def __init__(self, rid: int, t_arrival: float, number: int, work: list, client):
         self.id = rid
@@ -102,11 +104,12 @@ class Attempt:
         self.work = work
         self.is_settled = False
         self.client = client
+        self.deadline = None  # absolute time; set only by a client that propagates its deadline
 
     def answer(self, outcome: int) -> None:
         """The entry component's ``done`` callback: the first word (answer or timeout) wins."""
         if self.is_settled:
-            self.client.late_answers += 1
+            self.client.late_answer(outcome)
             return
         self.is_settled = True
         self.client.settle(self, outcome)

@@ -131,7 +131,7 @@ def test_fallback_answers_for_an_open_breaker(make_scenario):
 
 
 class _Ctx:
-    """Just what a bulkhead needs from the engine: a clock and a scheduler."""
+    """Just what a bulkhead needs from the engine: a clock, a scheduler, a measurement window."""
 
     def __init__(self):
         import simpy
@@ -145,6 +145,9 @@ class _Ctx:
             env.timeout(delay, value).callbacks.append(callback)
 
         return later
+
+    def measuring(self):
+        return True
 
 
 @settings(max_examples=150, deadline=None)
@@ -174,7 +177,7 @@ def test_bulkhead_never_exceeds_and_always_uses_its_slots(cap, max_wait, calls):
 
         env.timeout(att.d).callbacks.append(finish)
 
-    send = bulkhead._wrapper(inner)
+    send = bulkhead._layer(inner)
     t = 0.0
     for i, (gap, duration) in enumerate(calls):
         t += gap

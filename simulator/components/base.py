@@ -1,40 +1,52 @@
-"""What components share: the call edge to a dependency, slot helpers and group statistics.
+"""What components share: the protocol the builder relies on, and work-slot helpers.
 
-The component protocol is structural (no base class): ``name``, ``handle(attempt, done)`` which
-eventually calls ``done(outcome)`` exactly once, ``wire(components)``, ``track()`` (switch to the
-fault-capable path before the run) and ``stats`` (an object with ``sample(now, interval)``,
-``mark_warmup(now)`` and ``window(now)``). Wrappers such as a circuit breaker or a rate limiter
-implement the same protocol around another component, or sit in a call edge's ``send``.
+The protocol is structural (:class:`Component`, no base class). Defences never wrap a component:
+they are layers on the call edges into it (:mod:`simulator.components.edge`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from types import SimpleNamespace
+from typing import Any, Protocol
 
 from simulator.randomness import sampler
 
 UNIFORM01 = SimpleNamespace(dist="uniform", low=0.0, high=1.0)
 
 
-class CallEdge:
-    """A resolved call edge ``caller->target``: callers send through ``edge.send(attempt, done)``.
+class Component(Protocol):
+    """What the builder may call on a component, and nothing else; components subclass it
+    explicitly to inherit the defaults (no gate, no outgoing edges, nothing to switch or start).
 
-    ``send`` starts as the target's own ``handle``; the build step may put wrappers in front of it
-    (a partition, packet loss, and later breakers or bulkheads) without the caller knowing.
+    * ``handle(att, done)``: serve one attempt; ``done(outcome)`` is called exactly once.
+    * ``wire(components)``: resolve names to call edges, once every component exists.
+    * ``edges``: the component's outgoing :class:`~simulator.components.edge.CallEdge`\\ s (after
+      ``wire``), collected into the system's edge map.
+    * ``track()``: switch to the fault-capable path before the run.
+    * ``start()``: start control loops (health checks, probes) once everything is wired.
+    * ``stats``: ``sample(now, interval)``, ``mark_warmup(now)`` and ``window(now)``.
+    * ``gate``: the :class:`~simulator.components.gate.Gate` in front of a component that fails as
+      a whole, once a fault asks for one; the builder stacks it on every edge into the component.
+    * ``group``: the replica group of a component made of replicas (a service, a database), whose
+      replicas faults and scalers act on; None for one that fails as a whole.
     """
 
-    __slots__ = ("caller", "target", "optional", "send")
+    name: str
+    stats: Any
+    gate: Any = None
+    group: Any = None
+    edges: Sequence = ()
 
-    def __init__(self, caller: str, target, optional: bool = False):
-        self.caller = caller
-        self.target = target
-        self.optional = optional
-        self.send = target.handle
+    def handle(self, att: Any, done: Callable[[int], None]) -> None: ...
 
-    @property
-    def name(self) -> str:
-        """The edge as scenarios write it: ``caller->callee``."""
-        return f"{self.caller}->{self.target.name}"
+    def wire(self, components: dict) -> None: ...
+
+    def track(self) -> None:
+        """Nothing to switch by default."""
+
+    def start(self) -> None:
+        """No control loop by default."""
 
 
 def take(work: list, slot: int, extra) -> float:

@@ -14,8 +14,9 @@ plain path: ``serve_stale`` (a failed refresh of an expired entry answers ``degr
 
 from __future__ import annotations
 
-from simulator.components.base import CallEdge, dist_factory, take
+from simulator.components.base import Component, dist_factory, take
 from simulator.components.cache_store import CacheStore
+from simulator.components.edge import CallEdge
 from simulator.randomness import batched, key_sampler
 from simulator.request import DEGRADED, ERROR, OK
 
@@ -97,7 +98,7 @@ class _Fetch:
             done(outcome)
 
 
-class Cache:
+class Cache(Component):
     """Component for ``kind: cache``."""
 
     def __init__(self, ctx, spec, plan):

@@ -8,11 +8,11 @@ read replicas when there are any.
 
 from __future__ import annotations
 
-from simulator.components.base import take, time_and_error_slots, uniform_factory
+from simulator.components.base import Component, take, time_and_error_slots, uniform_factory
 from simulator.components.replica_group import ReplicaGroup
 
 
-class Database:
+class Database(Component):
     """Component for ``kind: database``."""
 
     def __init__(self, ctx, spec, plan):

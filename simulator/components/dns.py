@@ -11,7 +11,8 @@ as caches expire. While the DNS itself is down, a request whose cached answer is
 
 from __future__ import annotations
 
-from simulator.components.base import CallEdge, take, uniform_factory
+from simulator.components.base import Component, take, uniform_factory
+from simulator.components.edge import CallEdge
 from simulator.components.entry_probes import EntryProbes
 from simulator.request import UNAVAILABLE
 
@@ -33,7 +34,7 @@ class DnsStats:
         return {"failed_lookups": float(self.dns.failed_lookups - self._mark)}
 
 
-class Dns:
+class Dns(Component):
     """Component for ``kind: dns``."""
 
     def __init__(self, ctx, spec, plan):

@@ -46,11 +46,11 @@ class EntryProbes:
 
 def entry_is_up(component) -> bool:
     """Whether an entry answers a probe: its gate is up, and some replica behind it answers."""
-    gate = getattr(component, "gate", None)
+    gate = component.gate
     if gate is not None and not gate.is_up:
         return False
     target = getattr(component, "target", None)  # a balancer answers only if its service does
-    group = getattr(target if target is not None else component, "group", None)
+    group = target.group if target is not None else component.group
     if group is not None:
         return any(r.health is None or r.health.responds for r in group.replicas)
     return True

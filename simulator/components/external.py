@@ -6,7 +6,7 @@ unbounded because the provider's capacity is not ours to model.
 
 from __future__ import annotations
 
-from simulator.components.base import take, time_and_error_slots
+from simulator.components.base import Component, take, time_and_error_slots
 from simulator.request import ERROR, OK
 
 
@@ -26,7 +26,7 @@ class ExternalStats:
         return {}
 
 
-class External:
+class External(Component):
     """Component for ``kind: external``."""
 
     def __init__(self, ctx, spec, plan):

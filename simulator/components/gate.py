@@ -1,7 +1,8 @@
 """A gate in front of a component that fails as a whole: a balancer (one or several copies), a
 cache, an external dependency, a global router.
 
-Installed only when a fault can hit the component (zero cost otherwise). While a copy is down,
+Installed only when a fault can hit the component (zero cost otherwise), as the innermost layer
+(``Position.GATE``) of every call edge into it; the builder stacks it. While a copy is down,
 requests sent to it are refused at once (``unavailable``: connection refused); at the crash,
 requests it was proxying end at once as ``error`` (connection reset) and their late answers are
 dropped. With several copies, traffic moves off a dead copy only after ``failover_after`` (the
@@ -40,7 +41,6 @@ class Gate:
         self.ctx = ctx
         self.component = component
         self.name = component.name
-        self.inner = component.handle
         self.up = [True] * copies
         self.believed = [True] * copies  # copies clients still send to
         self.mode = mode
@@ -50,8 +50,17 @@ class Gate:
         # Insertion-ordered (a dict, not a set): a crash fails the calls in the order they came, the
         # same in every process (a set of objects iterates in memory-address order).
         self.pending: list[dict[_Proxied, None]] = [{} for _ in range(copies)]
-        component.handle = self.handle
         component.gate = self
+
+    @classmethod
+    def of(cls, ctx, component) -> Gate:
+        """The component's gate, made from its spec (``copies``, ``mode``, ``failover_after``) the
+        first time a fault asks for it; every fault on the component then shares it."""
+        if component.gate is None:
+            spec = component.spec
+            cls(ctx, component, getattr(spec, "copies", 1), getattr(spec, "mode", "active_passive"),
+                getattr(spec, "failover_after", 0.0))
+        return component.gate
 
     @property
     def is_up(self) -> bool:
@@ -61,15 +70,19 @@ class Gate:
     def copy_names(self) -> list[str]:
         return [f"{self.name}/{i}" for i in range(len(self.up))]
 
-    def handle(self, att, done) -> None:
-        """Component protocol in front of the real component."""
-        copy = self._choose()
-        if copy is None or not self.up[copy]:
-            done(UNAVAILABLE)
-            return
-        proxied = _Proxied(self, copy, done)
-        self.pending[copy][proxied] = None
-        self.inner(att, proxied.answer)
+    def layer(self, inner):
+        """The gate as an edge layer in front of ``inner`` (the component's own ``handle``)."""
+
+        def send(att, done) -> None:
+            copy = self._choose()
+            if copy is None or not self.up[copy]:
+                done(UNAVAILABLE)
+                return
+            proxied = _Proxied(self, copy, done)
+            self.pending[copy][proxied] = None
+            inner(att, proxied.answer)
+
+        return send
 
     def _choose(self) -> int | None:
         if self.mode == "active_passive" or len(self.up) == 1:

@@ -9,7 +9,8 @@ until ``unhealthy_after`` probes have failed: the failover is not instant.
 
 from __future__ import annotations
 
-from simulator.components.base import CallEdge, dist_factory, take
+from simulator.components.base import Component, dist_factory, take
+from simulator.components.edge import CallEdge
 from simulator.components.entry_probes import EntryProbes
 from simulator.request import UNAVAILABLE
 
@@ -31,7 +32,7 @@ class RouterStats:
         return {"remote_requests": float(self.router.remote - self._mark)}
 
 
-class GlobalRouter:
+class GlobalRouter(Component):
     """Component for ``kind: global``."""
 
     def __init__(self, ctx, spec, plan):
@@ -50,11 +51,10 @@ class GlobalRouter:
         """Resolve the regional entries; each workload's home is the entry in its region."""
         self.edges = [CallEdge(self.name, components[t]) for t in self.spec.targets]
         self.believed = [True] * len(self.edges)  # replaced by the probes' list at start()
-        self._regions = [components[t].spec.region for t in self.spec.targets]
-
-    def set_workload_regions(self, regions: list[str | None]) -> None:
-        """Called by the builder: workload index -> region (None: the first target is home)."""
-        self.home = {i: (self._regions.index(r) if r in self._regions else 0) for i, r in enumerate(regions)}
+        regions = [components[t].spec.region for t in self.spec.targets]
+        # workload index -> its home target (a workload without a region, or in none: the first)
+        self.home = {i: (regions.index(r) if r in regions else 0)
+                     for i, r in enumerate(self.ctx.workload_regions)}
 
     def track(self) -> None:
         """Nothing to switch: the router's own crash is handled by a gate in front of it."""

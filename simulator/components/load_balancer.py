@@ -5,13 +5,17 @@ at the start, then whatever detection tells it — a health check removes a repl
 and adds it back when it answers again; a replica added by scaling joins once it is ready, one
 removed leaves at once. Without a health check it never learns of a crash and keeps sending into
 the void. With none left it answers UNAVAILABLE at once, as a real balancer returns 503.
-Requests go out through the target's routing interface (``send_to``), not into its internals.
+Requests go out over the balancer's one call edge ``lb->service``: layers on it (a partition, a
+breaker, the service's rate limiter) act before the replica is picked; the edge ends in the
+routing step, which picks a replica and hands the attempt to the target's routing interface
+(``send_to``), not into its internals.
 """
 
 from __future__ import annotations
 
 from simulator.components.balancing import make_picker
-from simulator.components.base import dist_factory, take
+from simulator.components.base import Component, dist_factory, take
+from simulator.components.edge import CallEdge
 from simulator.components.health_check import HealthChecker
 from simulator.components.registry import DiscoveryClient
 from simulator.request import UNAVAILABLE
@@ -34,7 +38,7 @@ class BalancerStats:
         return {"unavailable": float(self.lb.unavailable - self._mark)}
 
 
-class LoadBalancer:
+class LoadBalancer(Component):
     """Component for ``kind: load_balancer``."""
 
     def __init__(self, ctx, spec, plan):
@@ -48,8 +52,11 @@ class LoadBalancer:
         self.target = None
         self.registry = None
         self._pick = None
-        self._submit = None
+        self._send_to = None
+        self.edge: CallEdge | None = None
         self.stats = BalancerStats(self)
+        if self._latency is None:
+            self.handle = self._forward  # no hop latency: one call less per request
 
     def wire(self, components: dict) -> None:
         """Attach the target service (called by the builder once every component exists)."""
@@ -57,7 +64,8 @@ class LoadBalancer:
         self.target = target
         self.registry = components[self.spec.discovery] if self.spec.discovery else None
         self.healthy = list(target.replicas)
-        self._submit = target.send_to
+        self._send_to = target.send_to
+        self.edge = CallEdge(self.name, target, terminal=self._route)
         target.group.listeners.append(self._membership)
         rng = self.ctx.streams.generator(f"component.{self.name}.choice")
         self._pick = make_picker(self.spec.policy, self.healthy, rng, self.spec.weights)
@@ -95,18 +103,30 @@ class LoadBalancer:
             DiscoveryClient(self.ctx, self, self.registry).start()
 
     def handle(self, att, done) -> None:
-        """Component protocol: pick a healthy replica (after the hop latency, if any)."""
-        if self._latency is not None:
-            self._later(take(att.work, *self._latency), self._forward_later, (att, done))
-        else:
-            self._forward(att, done)
+        """Component protocol: pick a healthy replica after the hop latency (without a latency,
+        ``handle`` is :meth:`_forward` itself)."""
+        self._later(take(att.work, *self._latency), self._forward_later, (att, done))
 
     def _forward_later(self, event) -> None:
         self._forward(*event.value)
 
     def _forward(self, att, done) -> None:
+        if not self.healthy:  # a 503 from the balancer itself: no call goes out on the edge
+            self.unavailable += 1
+            done(UNAVAILABLE)
+            return
+        self.edge.send(att, done)
+
+    def _route(self, att, done) -> None:
+        """The edge's terminal: pick a replica believed healthy and send to it. The list can have
+        emptied while a layer held the attempt (a leaky bucket's delay): then it is a 503 too."""
         if not self.healthy:
             self.unavailable += 1
             done(UNAVAILABLE)
             return
-        self._submit(self._pick(), att, done)
+        self._send_to(self._pick(), att, done)
+
+    @property
+    def edges(self) -> list[CallEdge]:
+        """The balancer's one outgoing edge (to its target service), once wired."""
+        return [self.edge] if self.edge is not None else []

@@ -14,7 +14,8 @@ from collections import deque
 
 import numpy as np
 
-from simulator.components.base import CallEdge
+from simulator.components.base import Component
+from simulator.components.edge import CallEdge
 from simulator.request import (
     DEGRADED,
     OK,
@@ -78,7 +79,7 @@ class QueueStats:
                 "delivery_delay_max": longest, **counts}
 
 
-class Queue:
+class Queue(Component):
     """Component for ``kind: queue``."""
 
     def __init__(self, ctx, spec, plan):

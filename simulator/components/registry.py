@@ -10,6 +10,7 @@ takes no heartbeats and answers no reads: callers keep their last, stale view.
 
 from __future__ import annotations
 
+from simulator.components.base import Component
 from simulator.request import ERROR
 
 HEARTBEATING = frozenset(("up", "hung"))
@@ -31,7 +32,7 @@ class RegistryStats:
         return {}
 
 
-class Registry:
+class Registry(Component):
     """Component for ``kind: registry`` (a control-plane component: it carries no requests)."""
 
     def __init__(self, ctx, spec, plan):

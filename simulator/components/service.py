@@ -8,12 +8,13 @@ through a load balancer) spread their requests over the replicas.
 from __future__ import annotations
 
 from simulator.components.balancing import make_picker
-from simulator.components.base import CallEdge, time_and_error_slots
+from simulator.components.base import Component, time_and_error_slots
+from simulator.components.edge import CallEdge
 from simulator.components.replica_group import ReplicaGroup, Visit
 from simulator.request import REJECTED
 
 
-class Service:
+class Service(Component):
     """Component for ``kind: service``; direct callers are spread over replicas by ``balance``."""
 
     def __init__(self, ctx, spec, plan):

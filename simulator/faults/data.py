@@ -79,15 +79,11 @@ class RegionOutage(Injector):
     def prepare(self, components: dict) -> None:
         for name in self.names:
             component = components[name]
-            group = getattr(component, "group", None)
-            if group is not None:
+            if component.group is not None:
                 component.track()
-                self.groups.append(group)
+                self.groups.append(component.group)
             else:
-                spec = component.spec
-                self.gates.append(getattr(component, "gate", None) or Gate(
-                    self.ctx, component, getattr(spec, "copies", 1), getattr(spec, "mode", "active_passive"),
-                    getattr(spec, "failover_after", 0.0)))
+                self.gates.append(Gate.of(self.ctx, component))
         self.affected = set(self.names)
 
     def begin(self, system) -> None:

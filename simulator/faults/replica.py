@@ -44,7 +44,7 @@ class ReplicaFault(Injector):
 
     def prepare(self, components: dict) -> None:
         component = components[self.target]
-        group = getattr(component, "group", None)
+        group = component.group
         if group is not None:
             component.track()
             self.group = group
@@ -52,10 +52,7 @@ class ReplicaFault(Injector):
         if hasattr(component, "fail_whole"):  # it models its own outage (a DNS, a registry)
             self.whole = component
             return
-        spec = component.spec
-        self.gate = getattr(component, "gate", None) or Gate(
-            self.ctx, component, getattr(spec, "copies", 1), getattr(spec, "mode", "active_passive"),
-            getattr(spec, "failover_after", 0.0))
+        self.gate = Gate.of(self.ctx, component)
 
     def _chosen(self) -> list[int]:
         if self.whole is not None:

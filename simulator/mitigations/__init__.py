@@ -13,6 +13,7 @@ from simulator.mitigations.bulkhead import Bulkhead
 from simulator.mitigations.circuit_breaker import CircuitBreaker
 from simulator.mitigations.deployment import Deployment
 from simulator.mitigations.fallback import Fallback
+from simulator.mitigations.hedge import Hedge
 from simulator.mitigations.load_shedding import LoadShedding
 from simulator.mitigations.rate_limit import RateLimit
 from simulator.mitigations.retry_budget import RetryBudget
@@ -29,6 +30,7 @@ KINDS: dict[str, type[Mitigation]] = {
     "retry_budget": RetryBudget,
     "adaptive_throttling": AdaptiveThrottling,
     "deployment": Deployment,
+    "hedge": Hedge,
 }
 
 __all__ = ["KINDS", "Mitigation", "plan_mitigations"]

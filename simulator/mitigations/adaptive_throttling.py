@@ -13,6 +13,7 @@ The per-attempt uniform comes from the mitigation's own stream ``mitigation.<nam
 from __future__ import annotations
 
 from simulator.components.base import UNIFORM01
+from simulator.components.edge import Position
 from simulator.mitigations.base import Mitigation
 from simulator.mitigations.windowed import WindowedSum
 from simulator.randomness import sampler
@@ -20,7 +21,7 @@ from simulator.request import OK, RATE_LIMITED
 
 
 class AdaptiveThrottling(Mitigation):
-    """Wraps one workload's client: throttles attempts by the backend's recent accept rate."""
+    """A layer on one workload's edge to its entry: throttles attempts by the recent accept rate."""
 
     def __init__(self, ctx, spec):
         super().__init__(ctx, spec)
@@ -36,15 +37,18 @@ class AdaptiveThrottling(Mitigation):
 
     def wrap(self, system) -> None:
         client = next(c for c in system.clients if c.workload_name == self.spec.target)
-        inner = client._handle
-        env = self.ctx.env
+        client.edge.stack(Position.THROTTLE, self._layer, self)
 
-        def handle(att, done) -> None:
+    def _layer(self, inner):
+        env, measuring = self.ctx.env, self.ctx.measuring
+
+        def send(att, done) -> None:
             now = env.now
             p = self.probability(now)
             self.requests.add(now)
             if p > 0.0 and self._uniform() < p:
-                self.throttled += 1
+                if measuring():
+                    self.throttled += 1
                 done(RATE_LIMITED)
                 return
 
@@ -55,7 +59,7 @@ class AdaptiveThrottling(Mitigation):
 
             inner(att, answered)
 
-        client._handle = handle
+        return send
 
     def counters(self) -> dict[str, float]:
         return {"throttled": float(self.throttled)}

@@ -125,12 +125,13 @@ class Autoscaler(Mitigation):
 
     def _apply(self, decision: hpa.Decision, value: float) -> None:
         current, desired = decision.current, decision.desired
+        measuring = self.ctx.measuring()  # actions are counted in the window, like every counter
         if desired > current:
-            self.scale_ups += 1
+            self.scale_ups += measuring
             for _ in range(desired - current):
                 self.group.add_replica(self._startup())
         else:
-            self.scale_downs += 1
+            self.scale_downs += measuring
             for station in self._victims(current - desired):
                 self.group.remove_replica(station)
         self.replicas_max = max(self.replicas_max, desired)

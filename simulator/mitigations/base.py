@@ -2,8 +2,8 @@
 
 A mitigation is built from one enabled spec (disabled ones are never built: zero cost). The
 builder calls ``prepare(components)`` before wiring (e.g. switch a group to its scalable path),
-``wrap(system)`` after wiring (put a wrapper in front of a component's ``handle`` or a call edge's
-``send``), then ``start(system)`` for control loops (autoscalers, schedules).
+``wrap(system)`` after wiring (stack its layer on call edges: ``system.edges``, see
+:mod:`simulator.components.edge`), then ``start(system)`` for control loops (autoscalers, schedules).
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 class Mitigation:
     """Base of the mitigations: the build steps default to doing nothing."""
+
+    stats = None  # gauges sampled into ``.series`` under the mitigation's name, if it has any
 
     def __init__(self, ctx, spec):
         self.ctx = ctx
@@ -21,7 +23,7 @@ class Mitigation:
         """Before wiring."""
 
     def wrap(self, system) -> None:
-        """After wiring and workloads: install wrappers."""
+        """After wiring and workloads: stack layers on call edges."""
 
     def start(self, system) -> None:
         """Start control loops."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from simulator.faults.network import call_edges
+from simulator.components.edge import Position
 from simulator.mitigations.base import Mitigation
 from simulator.request import REJECTED
 
@@ -37,10 +37,7 @@ class Bulkhead(Mitigation):
         self._pools: dict[int, Pool] = {}
 
     def wrap(self, system) -> None:
-        caller, _, callee = (part.strip() for part in self.spec.target.partition("->"))
-        for edge in call_edges(system):
-            if (edge.caller, edge.callee) == (caller, callee):
-                edge.wrap(self._wrapper)
+        system.edges.stack(self.spec.target, Position.BULKHEAD, self._layer, self)
 
     def _pool(self, att) -> Pool:
         key = att.client.workload_index if self.spec.per == "workload" else 0
@@ -49,31 +46,34 @@ class Bulkhead(Mitigation):
             pool = self._pools[key] = Pool(self.spec.max_concurrent)
         return pool
 
-    def _wrapper(self, inner):
-        def send(*args) -> None:
-            pool = self._pool(args[-2])
+    def _layer(self, inner):
+        def send(att, done) -> None:
+            pool = self._pool(att)
             if pool.free > 0:
-                self._run(pool, inner, args)
+                self._run(pool, inner, att, done)
             elif self.spec.max_wait > 0:
-                waiter = [args, inner, True]
+                waiter = [(att, done), inner, True]
                 pool.waiting.append(waiter)
                 self._later(self.spec.max_wait, lambda _: self._give_up(waiter))
             else:
-                self.rejected += 1
-                args[-1](REJECTED)
+                self._refuse(done)
 
         return send
 
-    def _run(self, pool: Pool, inner, args) -> None:
+    def _refuse(self, done) -> None:
+        if self.ctx.measuring():
+            self.rejected += 1
+        done(REJECTED)
+
+    def _run(self, pool: Pool, inner, att, done) -> None:
         pool.free -= 1
         self.peak = max(self.peak, self.spec.max_concurrent - pool.free)
-        done = args[-1]
 
         def answer(outcome: int) -> None:
             self._release(pool)
             done(outcome)
 
-        inner(*args[:-1], answer)
+        inner(att, answer)
 
     def _release(self, pool: Pool) -> None:
         pool.free += 1
@@ -81,13 +81,12 @@ class Bulkhead(Mitigation):
             waiter = pool.waiting.popleft()
             if waiter[2]:
                 waiter[2] = False  # served: its give-up timer will find it gone
-                self._run(pool, waiter[1], waiter[0])
+                self._run(pool, waiter[1], *waiter[0])
 
     def _give_up(self, waiter: list) -> None:
         if waiter[2]:
             waiter[2] = False  # left in the deque; skipped when it comes to the front
-            self.rejected += 1
-            waiter[0][-1](REJECTED)
+            self._refuse(waiter[0][1])
 
     def counters(self) -> dict[str, float]:
         return {"rejected": float(self.rejected)}

@@ -1,4 +1,4 @@
-"""``kind: circuit_breaker`` — the breaker's state machine put in front of one call edge.
+"""``kind: circuit_breaker`` — the breaker's state machine as a layer on one call edge.
 
 The wrapper asks :class:`~simulator.mitigations.breaker_state.BreakerState` for a permit; a
 refused call ends at once as ``short_circuited`` (the callee never sees it). An admitted call's
@@ -11,7 +11,7 @@ under the breaker's name.
 
 from __future__ import annotations
 
-from simulator.faults.network import call_edges
+from simulator.components.edge import Position
 from simulator.mitigations.base import Mitigation
 from simulator.mitigations.breaker_state import CLOSED, OPEN, STATE_NAMES, BreakerConfig, BreakerState
 from simulator.request import DEGRADED, OK, SHORT_CIRCUITED
@@ -29,13 +29,10 @@ class CircuitBreaker(Mitigation):
         self._env = ctx.env
 
     def wrap(self, system) -> None:
-        caller, _, callee = (part.strip() for part in self.spec.target.partition("->"))
-        for edge in call_edges(system):
-            if (edge.caller, edge.callee) == (caller, callee):
-                edge.wrap(self._wrapper_routed if edge.attribute == "_submit" else self._wrapper)
+        system.edges.stack(self.spec.target, Position.BREAKER, self._layer, self)
 
-    def _wrapper(self, inner):
-        """``send(att, done)`` through the breaker (service, cache and client edges).
+    def _layer(self, inner):
+        """``send(att, done)`` through the breaker.
 
         Runs once per call on the edge: the closed state's admission is inlined and the answer is
         a closure over what it needs, so a breaker that stays closed costs little.
@@ -43,6 +40,7 @@ class CircuitBreaker(Mitigation):
         machine = self.machine
         record = machine.record
         env = self._env
+        measuring = self.ctx.measuring
 
         def send(att, done) -> None:
             now = env.now
@@ -51,7 +49,8 @@ class CircuitBreaker(Mitigation):
             else:
                 generation = machine.try_acquire(now)
                 if generation < 0:
-                    self.short_circuited += 1
+                    if measuring():
+                        self.short_circuited += 1
                     done(SHORT_CIRCUITED)
                     return
 
@@ -64,34 +63,8 @@ class CircuitBreaker(Mitigation):
 
         return send
 
-    def _wrapper_routed(self, inner):
-        """The same for a balancer's route ``send(replica, att, done)``."""
-        machine = self.machine
-        record = machine.record
-        env = self._env
-
-        def routed(replica, att, done) -> None:
-            now = env.now
-            if machine.state == CLOSED:
-                generation = machine.generation
-            else:
-                generation = machine.try_acquire(now)
-                if generation < 0:
-                    self.short_circuited += 1
-                    done(SHORT_CIRCUITED)
-                    return
-
-            def answer(outcome: int) -> None:
-                t = env.now
-                record(generation, t, t - now, outcome != OK and outcome != DEGRADED)
-                done(outcome)
-
-            inner(replica, att, answer)
-
-        return routed
-
     def _on_transition(self, old: int, new: int) -> None:
-        if new == OPEN:
+        if new == OPEN and self.ctx.measuring():
             self.opened += 1
         self.event("breaker", self.name, f"{STATE_NAMES[old]}->{STATE_NAMES[new]}")
 

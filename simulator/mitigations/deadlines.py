@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 
 from simulator.components.base import UNIFORM01
-from simulator.faults.network import call_edges
+from simulator.components.edge import Position
 from simulator.mitigations.base import Mitigation
 from simulator.randomness import sampler
 from simulator.request import TIMEOUT, Outcome
@@ -61,11 +61,14 @@ class EdgeCalls(Mitigation):
         self.on_call = None  # ... and told of each logical call (its deposit)
 
     def wrap(self, system) -> None:
-        for edge in call_edges(system):
-            if f"{edge.caller}->{edge.callee}" == self.name and edge.attribute == "send":
-                edge.wrap(self._wrapper)
+        system.edges.stack(self.name, Position.CALL, self._layer, self)
 
-    def _wrapper(self, inner):
+    def use_retry_budget(self, deposit, withdraw) -> None:
+        """Every logical call deposits into the budget; every retry must withdraw from it."""
+        self.on_call = deposit
+        self.retry_gate = withdraw
+
+    def _layer(self, inner):
         def send(att, done) -> None:
             if self.max_tries == 1:
                 self._call(inner, att, done)
@@ -77,10 +80,12 @@ class EdgeCalls(Mitigation):
         return send
 
     def _try(self, inner, state: _Try) -> None:
+        measuring = self.ctx.measuring
         def answer(outcome: int) -> None:
             if outcome in RETRY_ON and state.number < self.max_tries and (
                     self.retry_gate is None or self.retry_gate()):
-                self.retries += 1
+                if measuring():
+                    self.retries += 1
                 delay = self.backoff.delay(state)
                 state.number += 1
                 self._later(delay, lambda _: self._try(inner, state))
@@ -93,14 +98,14 @@ class EdgeCalls(Mitigation):
         """One try, raced against the edge's limit; the first word wins, the loser is ignored."""
         limit = self.timeout
         if self.propagate:
-            deadline = getattr(att, "deadline", None)
+            deadline = att.deadline
             if deadline is not None:
                 limit = min(limit, deadline - self.ctx.env.now)
         if limit == math.inf:
             inner(att, done)
             return
         if limit <= 0.0:
-            self.timeouts += 1
+            self._count_timeout()
             done(TIMEOUT)
             return
         settled = [False]
@@ -113,11 +118,15 @@ class EdgeCalls(Mitigation):
         def expire(_) -> None:
             if not settled[0]:
                 settled[0] = True
-                self.timeouts += 1
+                self._count_timeout()
                 done(TIMEOUT)
 
         self._later(limit, expire)
         inner(att, answer)
+
+    def _count_timeout(self) -> None:
+        if self.ctx.measuring():
+            self.timeouts += 1
 
     def counters(self) -> dict[str, float]:
         return {"edge_timeouts": float(self.timeouts), "edge_retries": float(self.retries)}

@@ -6,13 +6,13 @@ build a default answer). ``degraded`` counts as available. A service whose requi
 ``degraded`` carries on and itself answers ``degraded`` (see ``Visit`` in replica_group), so the
 request ends ``degraded``, not ``ok``: the user got the lesser answer.
 
-List the fallback after the breaker or bulkhead on the same edge: later mitigations wrap the
-earlier ones, so the fallback then also answers for calls they refuse.
+The fallback is the outermost defence on its edge (``Position.FALLBACK``), whatever order the
+file lists them in: it also answers for calls a breaker, bulkhead or limiter further in refuses.
 """
 
 from __future__ import annotations
 
-from simulator.faults.network import call_edges
+from simulator.components.edge import Position
 from simulator.mitigations.base import Mitigation
 from simulator.request import DEGRADED, OK
 
@@ -26,28 +26,25 @@ class Fallback(Mitigation):
         self._later = ctx.scheduler()
 
     def wrap(self, system) -> None:
-        caller, _, callee = (part.strip() for part in self.spec.target.partition("->"))
-        for edge in call_edges(system):
-            if (edge.caller, edge.callee) == (caller, callee):
-                edge.wrap(self._wrapper)
+        system.edges.stack(self.spec.target, Position.FALLBACK, self._layer, self)
 
-    def _wrapper(self, inner):
+    def _layer(self, inner):
         latency = self.spec.latency
+        measuring = self.ctx.measuring
 
-        def send(*args) -> None:
-            done = args[-1]
-
+        def send(att, done) -> None:
             def answer(outcome: int) -> None:
                 if outcome == OK or outcome == DEGRADED:
                     done(outcome)
                     return
-                self.used += 1
+                if measuring():
+                    self.used += 1
                 if latency > 0:
                     self._later(latency, lambda _: done(DEGRADED))
                 else:
                     done(DEGRADED)
 
-            inner(*args[:-1], answer)
+            inner(att, answer)
 
         return send
 

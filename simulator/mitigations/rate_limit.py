@@ -1,10 +1,11 @@
 """``kind: rate_limit`` — a rate limiter at a component's entry.
 
-Installed in ``prepare`` (before wiring, as a gate is), in front of the component's ``handle`` and,
-for a service, of ``send_to`` (the balancers' route), so every caller goes through it: clients,
-call edges and balancers alike. A refused attempt ends at once as ``rate_limited``; the component
-never sees it. A leaky bucket is a queue: the attempt it admits reaches the component after its
-turn to leave the bucket (the client's timeout still runs meanwhile).
+A layer (``Position.ADMISSION``, right outside the component's gate) on every call edge into the
+component, so every caller goes through it: clients, call edges and balancers alike (on a
+balancer's edge before the replica is picked). A refused attempt ends at once as
+``rate_limited``; the component never sees it. A leaky bucket is a queue: the attempt it admits
+reaches the component after its turn to leave the bucket (the client's timeout still runs
+meanwhile).
 
 ``per`` keys the limiter: one for all callers (``global``), one per workload, or one per client of
 a workload's population (``clients: {count, skew}``); keyed limiters are created on first use.
@@ -13,7 +14,7 @@ The algorithms themselves are plain classes in :mod:`simulator.mitigations.limit
 
 from __future__ import annotations
 
-from simulator.faults.network import call_edges
+from simulator.components.edge import Position
 from simulator.mitigations.base import Mitigation
 from simulator.mitigations.limiters import make_limiter
 from simulator.request import RATE_LIMITED
@@ -34,40 +35,24 @@ class RateLimit(Mitigation):
         self.counted = 0  # refusals in the measured window [warmup, duration) (the counter)
         self.stats = _LimiterStats(self)
         self._key = {"global": _no_key, "workload": _workload_key, "client": _client_key}[spec.per]
-        self.inner = self.inner_send_to = None
-        self.handle = self.send_to = None  # the entry points, built around the inner ones
-
-    def prepare(self, components: dict) -> None:
-        component = components[self.spec.target]
-        self.inner = component.handle
-        component.handle = self.handle = self._entry()
-        if hasattr(component, "send_to"):
-            self.inner_send_to = component.send_to
-            component.send_to = self.send_to = self._route()
 
     def wrap(self, system) -> None:
-        """If a later ``prepare`` replaced the entry (a scaler tracking the group), go back in front."""
-        component = system.components[self.spec.target]
-        replaced = component.handle
-        if replaced == self.handle:
-            return
-        self.inner = replaced
-        component.handle = self.handle = self._entry()
-        for edge in call_edges(system):
-            if edge.callee == self.spec.target and getattr(edge.owner, edge.attribute) == replaced:
-                setattr(edge.owner, edge.attribute, self.handle)
+        """One layer on every edge into the target (clients, callers, balancers alike), all
+        sharing this limiter: it is the target's front door, not one caller's."""
+        for edge in system.edges.into(self.spec.target):
+            edge.stack(Position.ADMISSION, self._layer, self)
 
     def _admission(self):
-        """The global limiter's ``admit(now)``, bound once (no key, no lookup: the entry points run
+        """The global limiter's ``admit(now)``, bound once (no key, no lookup: the layer runs
         once per attempt); None when limiters are keyed and looked up per attempt."""
         return self.limiters[None].admit if self.spec.per == "global" else None
 
-    def _entry(self):
-        """Component protocol in front of the target: ``handle(att, done)``."""
+    def _layer(self, inner):
+        """``send(att, done)`` through the limiter, in front of ``inner``."""
         admit_now, limiter_for, env = self._admission(), self._limiter_for, self.env
-        inner, later, release, refuse = self.inner, self._later, self._release, self._refuse
+        later, refuse = self._later, self._refuse
 
-        def handle(att, done) -> None:
+        def send(att, done) -> None:
             now = env.now
             delay = admit_now(now) if admit_now is not None else limiter_for(att).admit(now)
             if delay == 0.0:
@@ -76,27 +61,9 @@ class RateLimit(Mitigation):
                 refuse()
                 done(RATE_LIMITED)
             else:
-                later(delay, release, (att, done))
+                later(delay, _release, (inner, att, done))
 
-        return handle
-
-    def _route(self):
-        """The balancers' route into a service, through the same limiter: ``send_to(replica, att, done)``."""
-        admit_now, limiter_for, env = self._admission(), self._limiter_for, self.env
-        inner, later, refuse = self.inner_send_to, self._later, self._refuse
-
-        def send_to(replica, att, done) -> None:
-            now = env.now
-            delay = admit_now(now) if admit_now is not None else limiter_for(att).admit(now)
-            if delay == 0.0:
-                inner(replica, att, done)
-            elif delay is None:
-                refuse()
-                done(RATE_LIMITED)
-            else:
-                later(delay, lambda _: inner(replica, att, done))
-
-        return send_to
+        return send
 
     def _limiter_for(self, att):
         """The limiter of the attempt's key, created on first use."""
@@ -111,12 +78,14 @@ class RateLimit(Mitigation):
         if self.ctx.warmup <= self.env.now < self.ctx.end:
             self.counted += 1
 
-    def _release(self, event) -> None:
-        att, done = event.value
-        self.inner(att, done)
-
     def counters(self) -> dict[str, float]:
         return {"rate_limited": float(self.counted)}
+
+
+def _release(event) -> None:
+    """A leaky bucket lets the attempt through after its turn."""
+    inner, att, done = event.value
+    inner(att, done)
 
 
 def _no_key(att) -> None:

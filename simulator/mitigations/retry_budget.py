@@ -13,12 +13,13 @@ edge withdraws, as Finagle's budget sits in each client's stack.
 
 from __future__ import annotations
 
+from simulator.components.edge import Position
 from simulator.mitigations.base import Mitigation
 from simulator.mitigations.windowed import WindowedSum
 
 
 class RetryBudget(Mitigation):
-    """Gates the retries of one workload's client."""
+    """Gates the retries of one workload's client, or of one call edge."""
 
     def __init__(self, ctx, spec):
         super().__init__(ctx, spec)
@@ -29,40 +30,30 @@ class RetryBudget(Mitigation):
         self._dry = False
 
     def wrap(self, system) -> None:
-        if "->" in self.spec.target:
-            self._wrap_edge(system)
+        if "->" in self.spec.target:  # the edge's retries: the budget sits in its call layer
+            for edge in system.edges.named(self.spec.target):
+                edge.owner_at(Position.CALL).use_retry_budget(self.deposit, self.try_withdraw)
             return
         client = next(c for c in system.clients if c.workload_name == self.spec.target)
-        submit = client.submit
-        env, window, ratio = self.ctx.env, self.window, self.spec.ratio
+        client.use_retry_budget(self.deposit, self.try_withdraw)
 
-        def submit_with_deposit(now: float):
-            window.add(env.now, ratio)
-            return submit(now)
-
-        client.submit = submit_with_deposit
-        client.retry_gate = self.try_withdraw
-
-    def _wrap_edge(self, system) -> None:
-        from simulator.mitigations.deadlines import EdgeCalls
-
-        target = "->".join(part.strip() for part in self.spec.target.split("->"))
-        edge = next(m for m in system.mitigations if isinstance(m, EdgeCalls) and m.name == target)
-        env, window, ratio = self.ctx.env, self.window, self.spec.ratio
-        edge.on_call = lambda: window.add(env.now, ratio)
-        edge.retry_gate = self.try_withdraw
+    def deposit(self, now: float | None = None) -> None:
+        """A request (or an edge's logical call) puts ``ratio`` of a retry into the budget."""
+        self.window.add(self.ctx.env.now, self.spec.ratio)
 
     def try_withdraw(self) -> bool:
         """One retry, if the budget holds one (a ``budget_dry``/``budget_ok`` event on each change)."""
         now = self.ctx.env.now
         if self.reserve + self.window.sum(now) >= 1.0:
             self.window.add(now, -1.0)
-            self.allowed += 1
+            if self.ctx.measuring():
+                self.allowed += 1
             if self._dry:
                 self._dry = False
                 self.event("budget_ok", self.spec.target, self.name)
             return True
-        self.exhausted += 1
+        if self.ctx.measuring():
+            self.exhausted += 1
         if not self._dry:
             self._dry = True
             self.event("budget_dry", self.spec.target, self.name)

@@ -31,6 +31,10 @@ class OpenLoopSource:
         self._constant_rate = rate_function.rates[0] if len(rate_function.times) == 1 else None
         self._arrive_cb = self._arrive if self._constant_rate is None else self._arrive_steady
 
+    def counters(self) -> dict[str, float | None]:
+        """Nothing to count beyond the requests themselves (a batch counts its runs)."""
+        return {}
+
     def start(self) -> None:
         """Schedule the first arrival."""
         self._schedule_next(0.0)
@@ -67,6 +71,10 @@ class ClosedLoopSource:
         self._think = sampler(think_time, rng)
         self._later = ctx.scheduler()
         client.on_complete = self._request_done
+
+    def counters(self) -> dict[str, float | None]:
+        """Nothing to count beyond the requests themselves (a batch counts its runs)."""
+        return {}
 
     def start(self) -> None:
         """Every user starts by thinking, so the first requests are spread out."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from simulator.request import OK, TIMEOUT, Attempt, Outcome
+from simulator.components.edge import CallEdge
+from simulator.request import OK, SERVED, TIMEOUT, Attempt, Outcome
 from simulator.workload.backoff import Backoff
 from simulator.workload.timeouts import make_timeouts
 
@@ -21,13 +22,14 @@ class Client:
                  draw_retry: Callable[[], list], backoff: Backoff | None,
                  on_complete: Callable[[Attempt], None] | None = None):
         self.env = ctx.env
+        self.ctx = ctx
         self._record_arrival = ctx.recorder.arrival
         self._record_finish = ctx.recorder.finish
         self._later = ctx.scheduler()
         self.entry = entry
-        self._handle = entry.handle
         self.workload_index = workload_index
         self.workload_name = ctx.recorder.workload_names[workload_index]
+        self.edge = CallEdge(self.workload_name, entry)  # ``workload->entry``: layers go on it
         self.timeout = spec.timeout
         self.max_attempts = spec.retry.max_attempts if spec.retry else 1
         self.retry_on = frozenset(int(Outcome[o.upper()]) for o in spec.retry_on)
@@ -35,7 +37,7 @@ class Client:
         self._draw_first = draw_first
         self._draw_retry = draw_retry
         self.on_complete = on_complete
-        self.late_answers = 0  # answers that arrived after the client gave up: wasted work
+        self.late_answers = 0  # served answers that came after the client gave up, in the window
         self._timeouts = None
         if self.timeout is not None:
             self._timeouts = make_timeouts(ctx.env, self.timeout, self._expire)
@@ -44,12 +46,20 @@ class Client:
         self.population = None  # the workload's clients (simulator.workload.population), if declared
         self.sticky: list[int] = []  # request-level work slots kept across retries (set by the builder)
         self.retry_gate: Callable[[], bool] | None = None  # a retry budget's withdrawal, if any
+        self.on_request: Callable[[float], None] | None = None  # ... and its deposit per request
 
     def submit(self, now: float) -> Attempt:
         """A new logical request arrives at ``now`` (the current simulated time)."""
         att = Attempt(self._record_arrival(now, self.workload_index), now, 1, self._draw_first(), self)
+        if self.on_request is not None:
+            self.on_request(now)
         self._send(att)
         return att
+
+    def use_retry_budget(self, deposit: Callable[[float], None], withdraw: Callable[[], bool]) -> None:
+        """Every request deposits into the budget and every retry must withdraw from it (Finagle)."""
+        self.on_request = deposit
+        self.retry_gate = withdraw
 
     def keep_across_retries(self, slots: list[int]) -> None:
         """Retries reuse the first attempt's values of these work slots (see WorkPlan.sticky_slots).
@@ -63,6 +73,8 @@ class Client:
     def _submit_sticky(self, now: float) -> Attempt:
         att = Attempt(self._record_arrival(now, self.workload_index), now, 1, self._draw_first(), self)
         att.sticky = [att.work[i] for i in self.sticky]
+        if self.on_request is not None:
+            self.on_request(now)
         self._send(att)
         return att
 
@@ -72,24 +84,33 @@ class Client:
         att = Attempt(self._record_arrival(now, self.workload_index), now, 1, draw_work(), self)
         if self.sticky:
             att.sticky = [att.work[i] for i in self.sticky]
+        if self.on_request is not None:
+            self.on_request(now)
         self._send(att)
         return att
 
     def _send(self, att: Attempt) -> None:
         """Hand the attempt to the entry (a client without a timeout waits for the answer)."""
-        self._handle(att, att.answer)
+        self.edge.send(att, att.answer)
 
     def _send_timed(self, att: Attempt) -> None:
         """As ``_send``, the attempt's timeout started first (it starts as the attempt is sent)."""
         self._start_timeout(att)
-        self._handle(att, att.answer)
+        self.edge.send(att, att.answer)
 
     def _send_with_deadline(self, att: Attempt) -> None:
         """As ``_send_timed``, stamping the attempt with the moment its caller gives up, so call
         edges downstream never wait past it (deadline propagation)."""
         att.deadline = self.env.now + self.timeout
         self._start_timeout(att)
-        self._handle(att, att.answer)
+        self.edge.send(att, att.answer)
+
+    def late_answer(self, outcome: int) -> None:
+        """An answer came after the attempt was settled. It counts as a late answer (work a server
+        did for nobody) only if a server served it, and only in the measured window: a dropped
+        expired request or a refusal used no server time."""
+        if outcome in SERVED and self.ctx.warmup <= self.env.now < self.ctx.end:
+            self.late_answers += 1
 
     def _expire(self, att: Attempt) -> None:
         """The attempt's timeout won the race (the timeouts marked it settled already)."""
