@@ -2,8 +2,9 @@
 
 Each declares its options and calls one function of :mod:`simulator.experiment.commands`, which
 does the work and returns the exit code (0 done, 1 a claim failed, 2 bad input, 130 interrupted).
-The output options every experiment shares (``--out --json --html --no-plots``) are written on
-one line in each signature: they are one group, in the same order everywhere.
+The option groups the experiments share, how runs execute (``--jobs --dask --seed --duration``)
+and where results go (``--out --json --html --no-plots``), are written one group to a line, in
+the same order in every signature.
 """
 
 from __future__ import annotations
@@ -46,10 +47,7 @@ def compare(
     replications: Annotated[int | None, replications_option("Runs per variant.")] = None,
     baseline: Annotated[str | None, typer.Option(metavar="NAME",
                                                  help="Compare with (default: first).")] = None,
-    jobs: Jobs = None,
-    dask: Dask = None,
-    seed: Seed = None,
-    duration: SimDuration = None,
+    jobs: Jobs = None, dask: Dask = None, seed: Seed = None, duration: SimDuration = None,
     warmup: Annotated[str | None, typer.Option(metavar="auto|DURATION",
                                                help="Warm-up override; auto = MSER-5.")] = None,
     overrides: Overrides = None,
@@ -72,10 +70,7 @@ def sweep(
                                               help="A swept value (repeatable; full grid).")],
     variants: Variants = None,
     replications: Annotated[int | None, replications_option("Runs per point and variant.")] = None,
-    jobs: Jobs = None,
-    dask: Dask = None,
-    seed: Seed = None,
-    duration: SimDuration = None,
+    jobs: Jobs = None, dask: Dask = None, seed: Seed = None, duration: SimDuration = None,
     overrides: Overrides = None,
     metrics: Metrics = None,
     metric: Annotated[str | None, typer.Option(metavar="NAME", help="Metric of the heatmap.")] = None,
@@ -91,10 +86,7 @@ def sweep(
 def check(
     files: Annotated[list[str], typer.Argument(metavar="FILE...", help="Scenario files or built-in names.")],
     replications: Annotated[int | None, replications_option("Runs per variant.")] = None,
-    jobs: Jobs = None,
-    dask: Dask = None,
-    seed: Seed = None,
-    duration: SimDuration = None,
+    jobs: Jobs = None, dask: Dask = None, seed: Seed = None, duration: SimDuration = None,
     out: ResultsRoot = RESULTS_ROOT,
     report: Annotated[Path | None, typer.Option(metavar="DIR",
                                                 help="Write report.json and summary.md here.")] = None,
