@@ -1,7 +1,9 @@
 """Running one scenario variant: ``run(scenario, variant, seed, replication) -> RunResult``.
 
 A run is a pure function of (scenario, variant, seed, replication): no module state, so runs can
-execute in any process or on any machine and give identical results.
+execute in any process or on any machine and give identical results. :func:`run_spec` is the
+same function of a variant's validated spec, which is what experiment workers receive: they
+neither validate nor read a file again.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from simulator.analysis import summarize, traffic_frame
 from simulator.build import build, start
 from simulator.recovery import recovery_metrics
 from simulator.scenario import Problem, ScenarioError
+from simulator.scenario.variants import DEFAULT_VARIANT
 
 PROGRESS_STEPS = 100
 
@@ -46,10 +49,18 @@ def run(scenario, variant: str | None = None, *, seed: int | None = None, replic
     ``seed`` overrides the scenario's seed, ``duration`` (seconds) its duration; ``progress`` is
     called with (simulated now, end) about a hundred times during the run.
     """
+    return run_spec(scenario.resolve(variant), variant, seed=seed, replication=replication,
+                    duration=duration, progress=progress, source=scenario.source)
+
+
+def run_spec(spec, variant: str | None = None, *, seed: int | None = None, replication: int = 0,
+             duration: float | None = None, progress: Callable[[float, float], None] | None = None,
+             source: str = "<spec>") -> RunResult:
+    """:func:`run` on a variant's validated spec (``Scenario.resolve(variant)``); ``variant`` only
+    names the result, ``source`` the file in a message about ``duration``."""
     started = time.perf_counter()
-    spec = scenario.resolve(variant)
     if duration is not None:
-        spec = _with_duration(scenario, spec, duration)
+        spec = _with_duration(source, spec, duration)
     seed = spec.seed if seed is None else seed
     system = build(spec, seed=seed, replication=replication)
     interval = spec.effective_sample_interval
@@ -57,14 +68,14 @@ def run(scenario, variant: str | None = None, *, seed: int | None = None, replic
     _advance(system.ctx.env, spec.duration, progress)
     windows = {name: c.stats.window(spec.duration) for name, c in system.components.items()}
     _drain(system.ctx, spec.effective_sample_interval)
-    return _collect(scenario, variant, spec, system, windows, seed, replication, interval, started)
+    return _collect(variant, spec, system, windows, seed, replication, interval, started)
 
 
-def _with_duration(scenario, spec, duration: float):
+def _with_duration(source: str, spec, duration: float):
     """The spec with another duration, still honouring warm-up < duration."""
     if duration <= spec.warmup:
         message = f"--duration {duration:g}s must be longer than warmup {spec.warmup:g}s"
-        raise ScenarioError([Problem(scenario.source, "duration", message)])
+        raise ScenarioError([Problem(source, "duration", message)])
     return spec.model_copy(update={"duration": float(duration)})
 
 
@@ -109,7 +120,7 @@ def fault_metrics(arrays, spec, injectors, events: pd.DataFrame) -> dict:
                             detections=detections)
 
 
-def _collect(scenario, variant, spec, system, windows, seed, replication, interval, started) -> RunResult:
+def _collect(variant, spec, system, windows, seed, replication, interval, started) -> RunResult:
     ctx = system.ctx
     now = ctx.env.now
     names = [w.name for w in spec.workload]
@@ -136,7 +147,7 @@ def _collect(scenario, variant, spec, system, windows, seed, replication, interv
         recorder.event(now, "drain_end")
     return RunResult(
         scenario=spec.name,
-        variant=variant or "base",  # no variant: the file as written, without overrides
+        variant=variant or DEFAULT_VARIANT,  # no variant: the file as written, without overrides
         seed=seed,
         replication=replication,
         spec=spec,

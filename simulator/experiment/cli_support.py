@@ -1,6 +1,6 @@
 """Terminal presentation of experiments: run progress, comparison / sweep / check tables, messages.
 
-Kept out of cli.py so the commands stay thin (parse, call the library, print) and out of the
+Kept out of simulator.cli so the commands stay thin (parse, call the library, print) and out of the
 library so ``compare`` and friends never print. Numbers are shown in the units people read
 (ms, %, /s); a difference of a ratio is in percentage points.
 """

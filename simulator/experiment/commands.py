@@ -1,10 +1,10 @@
 """The experiment commands behind ``cascade compare | sweep | check | report``.
 
-cli.py declares the options and calls one function here; each loads the input, calls the library
-(:func:`compare`, :func:`sweep`, :func:`check`), writes the experiment directory and prints. They
-return the exit code: 0 done (for check: every claim holds), 1 a claim failed, 2 bad input
-(:class:`ExperimentError`, printed as one line), 130 interrupted (finished runs are kept and the
-message says how to resume). Scenario problems and missing files propagate to the CLI's own
+simulator.cli.experiments declares the options and calls one function here; each loads the input,
+calls the library (:func:`compare`, :func:`sweep`, :func:`check`), writes the experiment directory
+and prints. They return the exit code: 0 done (for check: every claim holds), 1 a claim failed,
+2 bad input (:class:`ExperimentError`, printed as one line), 130 interrupted (finished runs are
+kept and the message says how to resume). Scenario problems and missing files propagate to the CLI's own
 error handling, which prints them the same way ``run`` does.
 """
 

@@ -24,11 +24,9 @@ def as_scenario(scenario: Any, overrides: Sequence[Any] = ()) -> Any:
 
 
 def with_overrides(scenario: Any, pairs: Sequence[Any]) -> Any:
-    """``scenario`` with more ``--set``-style overrides (they win over variants, like ``--set``)."""
-    from simulator.scenario import scenario_from_dict
-
-    return scenario_from_dict(scenario.raw, source=scenario.source, base_dir=scenario.base_dir,
-                              overrides=[*scenario.overrides, *pairs])
+    """``scenario`` with more ``--set``-style overrides (they win over variants, like ``--set``);
+    the CSV profiles it has read are not read again."""
+    return scenario.with_overrides(list(pairs))
 
 
 def check_duration(scenario: Any, spec: Any, duration: float | None) -> None:

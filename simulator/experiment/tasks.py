@@ -6,6 +6,10 @@ worker. It is a module-level function of picklable plain data, so ``spawn`` and 
 can import and call it; it returns only the summary and the small per-interval tables, never
 the per-request records, so a thousand-run sweep does not move gigabytes back.
 
+A task carries its variant's validated spec, resolved once when the scenario was loaded (CSV
+profiles already read into it), not the scenario file: a worker neither validates nor reads
+anything, and runs exactly what the calling process checked and fingerprinted.
+
 A task's ``fingerprint`` hashes everything that decides its numbers (the resolved spec of its
 variant, seed, replication, duration): the run store uses it to reuse a finished run only when
 it would come out the same.
@@ -27,10 +31,10 @@ Point = tuple[tuple[str, Any], ...]
 
 @dataclass(frozen=True)
 class RunTask:
-    """A run to do: ``run(scenario, variant, seed=seed, replication=replication, duration=duration)``.
+    """A run to do: ``run_spec(spec, variant, seed=seed, replication=replication, duration=duration)``.
 
     Attributes:
-        scenario: The loaded scenario (sweep overrides already applied).
+        spec: The variant's validated ``ScenarioSpec`` (sweep and warm-up overrides applied).
         variant: Variant name.
         replication: Replication index; replication r of every variant shares its random streams.
         seed: Seed override, or None for the scenario's.
@@ -40,7 +44,7 @@ class RunTask:
         keep_traffic: Send the per-interval traffic table back (comparisons plot it; sweeps don't).
     """
 
-    scenario: Any
+    spec: Any
     variant: str
     replication: int
     seed: int | None = None
@@ -77,10 +81,10 @@ class RunRecord:
 
 def run_task(task: RunTask) -> RunRecord:
     """Run one task and keep what an experiment needs: the pure function every executor calls."""
-    from simulator.runner import run  # imported in the worker, where the work happens
+    from simulator.runner import run_spec  # imported in the worker, where the work happens
 
-    result = run(task.scenario, task.variant, seed=task.seed, replication=task.replication,
-                 duration=task.duration)
+    result = run_spec(task.spec, task.variant, seed=task.seed, replication=task.replication,
+                      duration=task.duration)
     return RunRecord(variant=task.variant, replication=task.replication, point=task.point,
                      seed=int(result.seed), fingerprint=task.fingerprint,
                      wall_time=float(result.wall_time), summary=plain_summary(result.summary),
@@ -119,8 +123,9 @@ def make_tasks(scenario: Any, variants: list[str], replications: range | list[in
                keep_traffic: bool = True) -> list[RunTask]:
     """Every variant x replication of one scenario, variant-major, with fingerprints.
 
-    Each variant is resolved (and checked) once here, in the calling process, so a bad variant
-    or duration is reported as input error before any work is sent anywhere.
+    Each variant's spec is taken from the loaded scenario (validated there, once) and checked
+    here, in the calling process, so a bad variant or duration is reported as input error before
+    any work is sent anywhere; the tasks carry the spec itself.
     """
     from simulator.experiment.inputs import check_duration
 
@@ -128,6 +133,6 @@ def make_tasks(scenario: Any, variants: list[str], replications: range | list[in
     for variant in variants:
         spec = scenario.resolve(variant)
         check_duration(scenario, spec, duration)
-        tasks += [RunTask(scenario, variant, r, seed, duration, point,
+        tasks += [RunTask(spec, variant, r, seed, duration, point,
                           fingerprint(spec, seed, r, duration), keep_traffic) for r in replications]
     return tasks

@@ -1,7 +1,10 @@
 """Recorded traffic curves: CSV files with a ``time,rate`` header (seconds, requests per second).
 
-The loader reads each file once to report a bad row by file and line before any run starts;
-the workload module reads it again with the same function to build the profile.
+The loader reads each file once per loaded scenario, to report a bad row by file and line before
+any run starts, and stores the rows in the validated spec (``CsvProfileSpec.points``): a run,
+in this process or on a worker, builds its profile from the spec and never opens the file.
+A scenario's variants and its derived scenarios (``--set``, a sweep point, a warm-up) share one
+:data:`ProfileCache`, so an experiment reads each file exactly once.
 """
 
 from __future__ import annotations
@@ -10,7 +13,15 @@ import csv
 import math
 from pathlib import Path
 
+from simulator.scenario.schema import ScenarioSpec
+from simulator.scenario.workload import CsvProfileSpec
+
 HEADER = ["time", "rate"]
+
+Points = list[tuple[float, float]]
+ProfileCache = dict[str, "Points | str"]
+"""What one load has read: resolved path -> its rows, or the error message reading it gave.
+Made by the loader for each scenario and kept with it; never shared between unrelated loads."""
 
 
 def read_profile_csv(path: Path) -> list[tuple[float, float]]:
@@ -57,3 +68,31 @@ def _number(path: Path, number: int, name: str, cell: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{path} line {number}: expected a number for {name}; got {cell.strip()!r}")
     return value
+
+
+def with_csv_points(spec: ScenarioSpec, base_dir: Path, cache: ProfileCache
+                    ) -> tuple[ScenarioSpec, list[tuple[int, str]]]:
+    """``spec`` with every CSV profile's ``points`` filled in, and (workload index, message) for
+    each file that could not be read. A file already in ``cache`` is not read again."""
+    errors, workloads = [], []
+    for index, workload in enumerate(spec.workload):
+        profile = workload.profile
+        if isinstance(profile, CsvProfileSpec) and profile.points is None:
+            points = _cached(base_dir / profile.path, cache)
+            if isinstance(points, str):
+                errors.append((index, points))
+            else:
+                profile = profile.model_copy(update={"points": points})
+                workload = workload.model_copy(update={"profile": profile})
+        workloads.append(workload)
+    return spec.model_copy(update={"workload": workloads}), errors
+
+
+def _cached(path: Path, cache: ProfileCache) -> Points | str:
+    key = str(path.resolve())
+    if key not in cache:
+        try:
+            cache[key] = read_profile_csv(path)
+        except ValueError as error:
+            cache[key] = str(error)
+    return cache[key]

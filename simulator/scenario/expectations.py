@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError
 
 from simulator.scenario.base import Loc, SpecModel, spec_error
 from simulator.scenario.problems import suggest
+from simulator.scenario.variants import DEFAULT_VARIANT
 from simulator.units import parse_duration, parse_fraction, parse_number, parse_rate
 
 BOUNDS = ("at_least", "at_most", "above", "below")
@@ -137,7 +138,7 @@ class ExpectationSpec(SpecModel):
 def expectation_problems(expect: Sequence[ExpectationSpec],
                          variants: Mapping[str, Any]) -> list[tuple[Loc, str]]:
     """Expectations naming a variant the scenario does not have (``base`` when it has none)."""
-    known = list(variants) or ["base"]
+    known = list(variants) or [DEFAULT_VARIANT]
     problems: list[tuple[Loc, str]] = []
     for index, expectation in enumerate(expect):
         for key in ("variant", "better_than"):

@@ -6,6 +6,10 @@ together as one ``ScenarioError``, so one ``cascade validate`` shows every fix t
 
 Overrides from ``--set`` are applied to the base data and again after each variant's own
 overrides, so the command line wins over a variant that sets the same key.
+
+Every variant is resolved here, once: the ``Scenario`` keeps each variant's validated spec (CSV
+profiles read into it), and those specs are what runs and experiment workers receive. Nothing
+validates or reads a file again per run.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +25,15 @@ import yaml
 from pydantic import ValidationError
 
 from simulator.scenario.catalog import builtin_scenarios, find_builtin
-from simulator.scenario.csvprofile import read_profile_csv
+from simulator.scenario.csvprofile import ProfileCache, with_csv_points
 from simulator.scenario.locations import Keys, YamlLines
 from simulator.scenario.messages import validation_problems
 from simulator.scenario.overrides import apply_overrides, parse_set_option
 from simulator.scenario.problems import Problem, ScenarioError, join_path, key_path, suggest
 from simulator.scenario.references import unreachable_components
-from simulator.scenario.schema import CsvProfileSpec, ScenarioSpec
+from simulator.scenario.schema import ScenarioSpec
+from simulator.scenario.variants import DEFAULT_VARIANT, declared_variants
 
-BASE = "base"
 Override = str | tuple[str, Any]
 """``"components.app.replicas=8"`` as typed on the command line, or an already parsed pair."""
 
@@ -47,6 +51,9 @@ class Scenario:
         overrides: The ``--set`` overrides, as (path, value) pairs, re-applied after each variant.
         warnings: Legal but suspicious things (components no workload reaches), formatted like
             problems: ``FILE:LINE: components.cache: warning: ...``. They do not stop a run.
+        variant_specs: Each declared variant's validated spec (its overrides, then ``--set``).
+        profiles: The CSV profiles this load read (resolved path -> rows), reused by
+            :meth:`with_overrides` so that derived scenarios do not read them again.
     """
 
     source: str
@@ -56,6 +63,8 @@ class Scenario:
     variant_names: list[str]
     overrides: tuple[tuple[str, Any], ...] = ()
     warnings: tuple[Problem, ...] = ()
+    variant_specs: Mapping[str, ScenarioSpec] = field(default_factory=dict)
+    profiles: ProfileCache = field(default_factory=dict, repr=False)
 
     @property
     def name(self) -> str:
@@ -63,23 +72,27 @@ class Scenario:
         return self.spec.name
 
     def resolve(self, variant: str | None = None) -> ScenarioSpec:
-        """The spec of one variant: the raw data with its overrides applied, validated again.
+        """The spec of one variant, as validated at load (no work is done again).
 
         ``None``, and ``"base"`` unless a variant has that name, give the base scenario.
 
         Raises:
             ScenarioError: No variant has that name (the known ones are listed).
         """
-        variants = _variants(self.raw)
-        if variant is None or (variant == BASE and variant not in variants):
+        if variant is None or (variant == DEFAULT_VARIANT and variant not in self.variant_specs):
             return self.spec
-        if variant not in variants:
-            message = f"no variant named '{variant}'; known variants: {', '.join(self.variant_names)}"
-            raise ScenarioError([Problem(self.source, "variants", message + suggest(variant, variants))])
-        spec, problems = _check_variant(self.raw, variant, self.overrides, self.source, self.base_dir)
+        spec = self.variant_specs.get(variant)
         if spec is None:
-            raise ScenarioError(problems)
+            known = list(self.variant_specs)
+            message = f"no variant named '{variant}'; known variants: {', '.join(self.variant_names)}"
+            raise ScenarioError([Problem(self.source, "variants", message + suggest(variant, known))])
         return spec
+
+    def with_overrides(self, pairs: Sequence[Override]) -> Scenario:
+        """This scenario with more ``--set``-style overrides (they win over variants, like
+        ``--set``), validated again; CSV profiles already read are reused, not read again."""
+        return _scenario(self.raw, self.source, self.base_dir, [*self.overrides, *pairs], None,
+                         self.profiles)
 
 
 def load_scenario(path_or_builtin_name: str | Path, overrides: Sequence[Override] = ()) -> Scenario:
@@ -105,7 +118,8 @@ def scenario_from_dict(data: Any, *, source: str = "<dict>", base_dir: Path | No
 
 
 def _scenario(data: Any, source: str, base_dir: Path | None, overrides: Sequence[Override],
-              lines: YamlLines | None) -> Scenario:
+              lines: YamlLines | None, profiles: ProfileCache | None = None) -> Scenario:
+    profiles = {} if profiles is None else profiles
     base_dir = Path.cwd() if base_dir is None else Path(base_dir)
     if not isinstance(data, Mapping):
         raise ScenarioError([Problem(source, "", "expected a mapping with name, duration, workload and "
@@ -114,18 +128,19 @@ def _scenario(data: Any, source: str, base_dir: Path | None, overrides: Sequence
     raw, issues = apply_overrides(data, pairs)
     if issues:
         raise ScenarioError(Problem(source, "--set", f"{path}: {message}") for path, message in issues)
-    spec, problems = _validate(raw, source, base_dir)
+    spec, problems = _validate(raw, source, base_dir, profiles)
     variant_specs: dict[str, ScenarioSpec] = {}
-    for name in _variants(raw):
-        variant_spec, variant_problems = _check_variant(raw, name, pairs, source, base_dir,
+    for name in declared_variants(raw):
+        variant_spec, variant_problems = _check_variant(raw, name, pairs, source, base_dir, profiles,
                                                         paths_only=spec is None)
         problems += variant_problems
         if variant_spec is not None:
             variant_specs[name] = variant_spec
     if spec is None or problems:
         raise ScenarioError(_with_lines(problems, lines, data, raw))
-    warnings = _with_lines(_unreached(source, variant_specs or {BASE: spec}), lines, data, raw)
-    return Scenario(source, base_dir, raw, spec, list(_variants(raw)) or [BASE], pairs, tuple(warnings))
+    warnings = _with_lines(_unreached(source, variant_specs or {DEFAULT_VARIANT: spec}), lines, data, raw)
+    return Scenario(source, base_dir, raw, spec, list(declared_variants(raw)) or [DEFAULT_VARIANT], pairs,
+                    tuple(warnings), variant_specs, profiles)
 
 
 def _unreached(source: str, specs: Mapping[str, ScenarioSpec]) -> list[Problem]:
@@ -257,13 +272,9 @@ def _parse_overrides(overrides: Sequence[Override]) -> tuple[tuple[str, Any], ..
     return tuple(pairs)
 
 
-def _variants(raw: Mapping[str, Any]) -> dict[str, Any]:
-    variants = raw.get("variants")
-    return variants if isinstance(variants, dict) else {}
-
-
 def _check_variant(raw: dict[str, Any], name: str, pairs: Iterable[tuple[str, Any]], source: str,
-                   base_dir: Path, *, paths_only: bool = False) -> tuple[ScenarioSpec | None, list[Problem]]:
+                   base_dir: Path, profiles: ProfileCache, *,
+                   paths_only: bool = False) -> tuple[ScenarioSpec | None, list[Problem]]:
     """Apply a variant's overrides (then ``--set`` again) and validate the result.
 
     Problems are reported under ``variants.NAME``, with list entries shown by name as the overrides
@@ -271,7 +282,7 @@ def _check_variant(raw: dict[str, Any], name: str, pairs: Iterable[tuple[str, An
     checked: schema problems would just repeat the base's.
     """
     where = f"variants.{name}"
-    overrides = _variants(raw).get(name) or {}
+    overrides = declared_variants(raw).get(name) or {}
     if not isinstance(overrides, Mapping):
         return None, []  # the schema reports variants.NAME: expected a mapping
     data, issues = apply_overrides(raw, overrides)
@@ -279,39 +290,24 @@ def _check_variant(raw: dict[str, Any], name: str, pairs: Iterable[tuple[str, An
     problems = [Problem(source, where, f"{path}: {message}") for path, message in issues + more]
     if problems or paths_only:
         return None, problems
-    return _validate(data, source, base_dir, prefix=where, by_name=True)
+    return _validate(data, source, base_dir, profiles, prefix=where, by_name=True)
 
 
-def _validate(data: dict[str, Any], source: str, base_dir: Path, *, prefix: str = "",
-              by_name: bool = False) -> tuple[ScenarioSpec | None, list[Problem]]:
+def _validate(data: dict[str, Any], source: str, base_dir: Path, profiles: ProfileCache, *,
+              prefix: str = "", by_name: bool = False) -> tuple[ScenarioSpec | None, list[Problem]]:
+    """Validate one variant's data into a spec, its CSV profiles read into it (once per load: a
+    CSV read a bad row fails validation instead of a run hours later, and a run is a pure function
+    of its spec, so a worker on another machine needs no copy of the file)."""
     try:
         spec = ScenarioSpec.model_validate(copy.deepcopy(data))
     except ValidationError as error:
         problems = validation_problems(error, data, ScenarioSpec, file=source, prefix=prefix, by_name=by_name)
         return None, problems
-    spec, problems = _read_csv_profiles(spec, data, source, base_dir, prefix, by_name)
+    spec, errors = with_csv_points(spec, base_dir, profiles)
+    problems = [Problem(source, join_path(prefix, key_path(data, ("workload", index, "profile", "path"),
+                                                           by_name=by_name)), message)
+                for index, message in errors]
     return (None if problems else spec), problems
-
-
-def _read_csv_profiles(spec: ScenarioSpec, data: dict[str, Any], source: str, base_dir: Path, prefix: str,
-                       by_name: bool) -> tuple[ScenarioSpec, list[Problem]]:
-    """Read every CSV profile now, into the spec's ``points``: a bad row fails validation instead
-    of a run hours later, and a run is a pure function of its spec (no file read while building,
-    so a worker on another machine needs no copy of the CSV)."""
-    problems, workloads = [], []
-    for index, workload in enumerate(spec.workload):
-        profile = workload.profile
-        if isinstance(profile, CsvProfileSpec) and profile.points is None:
-            try:
-                points = read_profile_csv(base_dir / profile.path)
-            except ValueError as error:
-                path = key_path(data, ("workload", index, "profile", "path"), by_name=by_name)
-                problems.append(Problem(source, join_path(prefix, path), str(error)))
-            else:
-                profile = profile.model_copy(update={"points": points})
-                workload = workload.model_copy(update={"profile": profile})
-        workloads.append(workload)
-    return spec.model_copy(update={"workload": workloads}), problems
 
 
 def _display(path: Path, given: str | Path) -> str:

@@ -1,0 +1,148 @@
+"""``cascade run``: simulate a scenario's variants here, save the outputs, print the summary.
+
+The summary is printed side by side per variant (the mean over replications when there are
+several) or, with ``--json``, as strict JSON: undefined metrics are null, counts are integers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from simulator.cli.base import RESULTS_ROOT, NoPlots, Overrides, Seed, SimDuration, replications_option
+from simulator.cli.common import InputError, stdout, user_errors, warn
+from simulator.console import sim_progress, summary_table
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``run`` to ``app``."""
+    app.command()(run)
+
+
+def run(
+    file: Annotated[str, typer.Argument(metavar="FILE",
+                                        help="Scenario file, or the name of a built-in scenario.")],
+    variant: Annotated[str | None, typer.Option(metavar="NAME",
+                                                help="Run only this variant (default: every one).")] = None,
+    seed: Seed = None,
+    duration: SimDuration = None,
+    overrides: Overrides = None,
+    replications: Annotated[int | None, replications_option(
+        "Independent runs per variant (default: the scenario's replications).")] = None,
+    out: Annotated[Path, typer.Option(metavar="DIR",
+                                      help="Root directory for run outputs.")] = RESULTS_ROOT,
+    as_json: Annotated[bool, typer.Option("--json", help="Print only the summary as JSON.")] = False,
+    no_plots: NoPlots = False,
+) -> None:
+    """Run a scenario (every variant, or one) and print the summary side by side."""
+    with user_errors():
+        from simulator.scenario import load_scenario
+
+        scenario = load_scenario(file, overrides=list(overrides or []))
+        warn(scenario.warnings)
+        variants = _pick_variants(scenario.variant_names, variant, file)
+        count = replications or scenario.spec.replications
+        results = _simulate(scenario, variants, seed, duration, count)
+        path = _save(results, out, plots=not no_plots)
+    summaries = _mean_summaries(results)
+    if as_json:
+        payload = next(iter(summaries.values())) if len(summaries) == 1 else summaries
+        typer.echo(json.dumps(jsonable(payload), indent=2))
+        typer.echo(f"results: {path}", err=True)
+        return
+    title = str(results[0].scenario)
+    if count > 1:
+        title += f" (mean of {count} replications; one row per replication in summary.csv)"
+    stdout().print(summary_table(summaries, title=title))
+    typer.echo(f"results: {path}")
+
+
+def _pick_variants(names: Sequence[str], variant: str | None, file: str) -> list[str]:
+    """The variants to run: the one asked for (checked), else all of them in file order."""
+    if variant is None:
+        return list(names)
+    if variant not in names:
+        raise InputError(f"{file}: variant {variant!r} not found; the scenario has: {', '.join(names)}")
+    return [variant]
+
+
+def _simulate(scenario: Any, variants: Sequence[str], seed: int | None, duration: float | None,
+              replications: int = 1) -> list[Any]:
+    """Run every replication of each variant, with a progress bar in simulated time on stderr.
+
+    Replication r of every variant uses the same random streams (common random numbers).
+    """
+    from simulator.runner import run as run_scenario
+
+    with sim_progress(Console(stderr=True)) as track:
+        return [run_scenario(scenario, name, seed=seed, duration=duration, replication=r,
+                             progress=track(name if replications == 1 else f"{name} r{r}"))
+                for name in variants for r in range(replications)]
+
+
+def _mean_summaries(results: Sequence[Any]) -> dict[str, dict[str, float]]:
+    """Per variant, each metric's mean over replications (NaN where a run had no value)."""
+    import numpy as np
+
+    grouped: dict[str, list[Mapping[str, Any]]] = {}
+    for result in results:
+        grouped.setdefault(_name(result), []).append(result.summary)
+    means = {}
+    for variant, summaries in grouped.items():
+        if len(summaries) == 1:
+            means[variant] = dict(summaries[0])  # one run: its values as they are (None, True...)
+            continue
+        keys = dict.fromkeys(k for s in summaries for k in s)
+        means[variant] = {k: _mean([s.get(k) for s in summaries], np) for k in keys}
+    return means
+
+
+def _mean(values: Sequence[Any], np: Any) -> float:
+    numbers = [float("nan") if v is None else float(v) for v in values]
+    if len(numbers) == 1:
+        return numbers[0]
+    finite = [v for v in numbers if not math.isnan(v)]
+    return float(np.mean(finite)) if finite else float("nan")
+
+
+def _save(results: Sequence[Any], out: Path, *, plots: bool) -> Path:
+    """Write run outputs (and plots, rendered headless with Agg) under ``out``."""
+    if plots:
+        import matplotlib
+
+        matplotlib.use("Agg")  # the CLI never opens windows; library modules never pick a backend
+    from simulator.results import write_run
+
+    return write_run(results, out, plots=plots)
+
+
+def _name(result: Any) -> str:
+    """Display name of a run's variant."""
+    from simulator.scenario.variants import DEFAULT_VARIANT
+
+    return DEFAULT_VARIANT if result.variant is None else str(result.variant)
+
+
+def jsonable(value: Any, name: str = "") -> Any:
+    """Strict JSON: NaN and infinities (undefined metrics) become null, numpy scalars plain numbers,
+    and counts (``name`` is the metric) integers, as long as they are whole (a mean may not be)."""
+    from simulator.metrics import is_count
+
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v, str(k)) for k, v in value.items()}
+    if isinstance(value, str | bool) or value is None:
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not math.isfinite(number):
+        return None
+    whole = isinstance(value, int) or (is_count(name) and number.is_integer())
+    return int(number) if whole else number
