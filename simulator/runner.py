@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from simulator.accounting import check_accounting
-from simulator.analysis import summarize, traffic_frame
+from simulator.analysis import add_availability, summarize, traffic_frame
 from simulator.build import build, start
 from simulator.recovery import recovery_metrics
 from simulator.scenario import Problem, ScenarioError
@@ -121,6 +121,7 @@ def _collect(scenario, variant, spec, system, windows, seed, replication, interv
                             spec.duration)
     arrays = recorder.request_arrays()
     check_accounting(arrays, names)
+    add_availability(traffic, arrays, names, interval, spec.duration)
     summary = summarize(arrays, spec.warmup, spec.duration, windows, names)
     summary["late_answers"] = float(sum(c.late_answers for c in system.clients))
     summary["wasted_work"] = float(sum(v for k, v in summary.items() if k.startswith("wasted_work.")))
