@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from simulator.metrics import availability
 from simulator.request import ENDED_OUTCOMES, INCOMPLETE, OK, OUTCOMES
 
 SERVED_CODES = [int(info.code) for info in OUTCOMES if info.served]
@@ -58,9 +59,8 @@ def request_metrics(arrays: dict[str, np.ndarray], warmup: float, end: float,
     ended_codes = outcome[ended_in_window]
     metrics = {"offered": float(offered), "completed": float(offered - int(counts[INCOMPLETE]))}
     metrics.update({info.count_metric: float(counts[info.code]) for info in OUTCOMES})
-    available = sum(int(counts[info.code]) for info in OUTCOMES if info.available)
     metrics.update({
-        "availability": available / offered if offered else float("nan"),
+        "availability": availability(counts),
         "offered_rate": offered / span,
         "throughput": float(np.isin(ended_codes, SERVED_CODES).sum()) / span,
         "goodput": float((ended_codes == OK).sum()) / span,
@@ -88,9 +88,7 @@ def traffic_frame(completions: dict[str, np.ndarray], t_arrival: np.ndarray, wor
     ``outcome``): already sorted by time, so a run of intervals is one slice, processed in chunks
     with small temporaries (this keeps the end of a long run's memory flat).
     """
-    edges = np.arange(0.0, end + interval * 0.5, interval)
-    if edges[-1] < end:
-        edges = np.append(edges, end)
+    edges = interval_edges(interval, end)
     widths = np.diff(edges)
     n_w, n_bins = len(workload_names), len(widths)
     offered = _arrival_counts(t_arrival, workload, n_w, edges)
@@ -109,11 +107,42 @@ def traffic_frame(completions: dict[str, np.ndarray], t_arrival: np.ndarray, wor
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def interval_edges(interval: float, end: float) -> np.ndarray:
+    """Interval boundaries 0, interval, 2 interval... up to ``end`` (the last one shorter if need be)."""
+    edges = np.arange(0.0, end + interval * 0.5, interval)
+    return np.append(edges, end) if edges[-1] < end else edges
+
+
+def add_availability(traffic: pd.DataFrame, arrays: dict[str, np.ndarray], workload_names: list[str],
+                     interval: float, end: float) -> pd.DataFrame:
+    """The traffic table with an ``availability`` column: per interval and workload, the share of
+    the requests that *arrived* in it and ended available, by :func:`simulator.metrics.availability`
+    (the summary's own definition, ``incomplete`` in the denominator).
+
+    Binned by arrival, unlike the other columns, so that the series weighted by the requests of
+    each interval of [warmup, duration) is the summary's availability exactly; a request that
+    arrived during an outage and timed out later counts against the interval it arrived in.
+    """
+    if traffic.empty:
+        return traffic
+    edges = interval_edges(interval, end)
+    n_bins, n_out = len(edges) - 1, len(OUTCOMES)
+    t_arr = arrays["t_arrival"]
+    measured = t_arr < end  # arrivals go on during the drain; those belong to no interval
+    key = np.searchsorted(edges, t_arr[measured], side="right") - 1
+    if len(workload_names) > 1:
+        key = key + arrays["workload"][measured].astype(np.int64) * n_bins
+    codes = arrays["outcome"][measured].astype(np.int64)
+    counts = np.bincount(key * n_out + codes, minlength=len(workload_names) * n_bins * n_out)
+    traffic["availability"] = availability(counts.reshape(-1, n_out))
+    return traffic
+
+
 def _arrival_counts(t_arrival, workload, n_w, edges) -> np.ndarray:
-    """Arrivals per interval and workload (arrivals are recorded in time order)."""
+    """Arrivals per interval [start, end) and workload (arrivals are recorded in time order)."""
     if n_w == 1:
         return np.diff(np.searchsorted(t_arrival, edges))[None, :]
-    return np.stack([np.histogram(t_arrival[workload == wi], edges)[0] for wi in range(n_w)])
+    return np.stack([np.diff(np.searchsorted(t_arrival[workload == wi], edges)) for wi in range(n_w)])
 
 
 def _fill_chunk(completions, window: slice, edges, t_arrival, workload, n_w, counts, quantiles) -> None:

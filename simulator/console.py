@@ -1,6 +1,6 @@
 """Terminal presentation for the CLI: metric formatting, rich tables and simulated-time progress.
 
-Kept apart from cli.py so the commands stay thin (parse, call, print) and so the formatting rules
+Kept apart from the CLI (simulator/cli/) so the commands stay thin (parse, call, print) and so the formatting rules
 (seconds shown as ms, ratios as %, counts with separators) live in one place.
 """
 
@@ -16,15 +16,23 @@ from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn,
 from rich.table import Table
 from rich.text import Text
 
-from simulator.metrics import family, is_count, is_flag, is_latency, is_rate, is_ratio, is_seconds, qualifier
-from simulator.request import INCOMPLETE, OUTCOMES
+from simulator.metrics import (
+    CATALOGUE,
+    HEADLINE,
+    family,
+    is_average,
+    is_count,
+    is_flag,
+    is_latency,
+    is_rate,
+    is_ratio,
+    is_seconds,
+    qualifier,
+)
 
-# Headline metrics in display order; per-component families follow, then anything else.
-HEADLINE = ("offered", "completed", *(info.count_metric for info in OUTCOMES),
-            "availability", "offered_rate", "throughput", "goodput", "latency_mean", "latency_p50",
-            "latency_p95", "latency_p99", "latency_p999", "amplification", "stuck", "time_to_recover",
-            "degraded_seconds", "peak_amplification", "final_availability", "wasted_work")
-FAMILIES = ("time_to_detect", "utilization", "queue_mean", "queue_max", "hit_ratio", "wasted_work")
+# From the catalogue: headline rows in its order, then per-component forms grouped by family.
+HEADLINE_ROWS = tuple(name for name, entry in CATALOGUE.items() if entry.console == HEADLINE)
+FAMILIES = tuple(name for name, entry in CATALOGUE.items() if entry.grouped)
 
 
 def format_metric(name: str, value: Any) -> str:
@@ -52,12 +60,12 @@ def format_metric(name: str, value: Any) -> str:
         return f"{number:,.1f} s"
     if family(name) in ("amplification", "peak_amplification"):
         return f"{number:.3f}x"
-    if family(name) == "queue_mean":
+    if is_average(name):
         return f"{number:,.2f}"
     return f"{number:,.2f}" if abs(number) >= 0.01 or number == 0 else f"{number:.3g}"
 
 
-DEFENCE_OUTCOMES = frozenset(info.count_metric for info in OUTCOMES if info.code > INCOMPLETE)
+HIDDEN_WHEN_ZERO = frozenset(name for name, entry in CATALOGUE.items() if entry.hide_zero)
 """Outcomes only defences produce (short_circuited, shed...): shown only where some variant has one."""
 
 
@@ -71,10 +79,10 @@ def ordered_metrics(summaries: Iterable[Mapping[str, Any]]) -> list[str]:
     seen: dict[str, None] = {}
     for summary in summaries:
         seen.update(dict.fromkeys(summary))
-    for name in DEFENCE_OUTCOMES & set(seen):
+    for name in HIDDEN_WHEN_ZERO & set(seen):
         if all(not s.get(name) for s in summaries):
             del seen[name]
-    names = [m for m in HEADLINE if m in seen]
+    names = [m for m in HEADLINE_ROWS if m in seen]
     for group in FAMILIES:
         names += [m for m in seen if family(m) == group and m != group]
     return names + [m for m in seen if m not in names]

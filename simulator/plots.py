@@ -20,9 +20,9 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from simulator.files import atomic_path
 from simulator.metrics import is_latency, is_rate, is_ratio, qualifier
 from simulator.request import ENDED_OUTCOMES
-from simulator.results import atomic_path
 
 OUTCOMES = tuple(info.label for info in ENDED_OUTCOMES)
 OUTCOME_COLORS = {info.label: info.color for info in ENDED_OUTCOMES}

@@ -19,8 +19,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from simulator.experiment.estimates import is_fraction
-from simulator.metrics import is_latency, is_rate
+from simulator.metrics import is_latency, is_rate, is_ratio
 from simulator.plots import Window
 
 KEY_METRICS = ("availability", "goodput", "latency_p99", "amplification", "stuck")
@@ -127,7 +126,7 @@ def metric_scale(metric: str, kind: str = "mean") -> tuple[float, str]:
         return 100.0, "% of runs"
     if is_latency(metric):
         return 1e3, "ms"
-    if is_fraction(metric):
+    if is_ratio(metric):
         return 100.0, "%"
     if is_rate(metric):
         return 1.0, "/s"

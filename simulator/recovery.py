@@ -53,9 +53,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from simulator.request import INCOMPLETE, OUTCOMES
-
-AVAILABLE_CODES = [int(info.code) for info in OUTCOMES if info.available]
+from simulator.metrics import AVAILABLE
+from simulator.request import INCOMPLETE
 
 if TYPE_CHECKING:  # the scenario package is not needed to compute, only to type
     from simulator.scenario.slo import SloSpec
@@ -103,7 +102,7 @@ def recovery_metrics(arrays: dict[str, np.ndarray], *, warmup: float, end: float
     if not step > 0:
         raise ValueError(f"step must be greater than zero; got {step!r}")
     ended = np.isfinite(arrays["t_end"]) & (arrays["outcome"] != INCOMPLETE)
-    ok = ended & np.isin(arrays["outcome"], AVAILABLE_CODES)
+    ok = ended & AVAILABLE[arrays["outcome"].astype(np.int64)]  # the catalogue's "available"
     completions = _completions(arrays, ended, ok)
     arrivals = _arrivals(arrays, ended, ok)
     ends = _window_ends(warmup, end, slo.window, step)

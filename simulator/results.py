@@ -12,9 +12,9 @@ A single run keeps everything flat; several runs (variants of one scenario) shar
 summary.csv and meta.json and get one sub-folder each for the rest.
 
 Why atomic: results are read by notebooks, reports and CI while runs are still going, and runs get
-interrupted. Every file goes to a temp file beside its target and is ``os.replace``-d into place;
-the run directory is assembled under a hidden temp name and renamed last, so a reader (or a crash)
-sees either a whole run directory or none.
+interrupted. Every file is written through :mod:`simulator.files` (a temp file beside its target,
+``os.replace``-d into place); the run directory is assembled under a hidden temp name and renamed
+last, so a reader (or a crash) sees either a whole run directory or none.
 """
 
 from __future__ import annotations
@@ -28,8 +28,7 @@ import shlex
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -38,55 +37,13 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from simulator.files import atomic_write_text, write_frame
+from simulator.scenario.variants import DEFAULT_VARIANT
+
 SUMMARY_COLUMNS = ["variant", "replication", "metric", "value"]
 TABLES = ("series", "traffic", "requests")
 PACKAGES = ("simpy", "numpy", "pandas", "pyarrow", "cascade-sim")
-DEFAULT_VARIANT = "base"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-@contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temp path beside ``path``; rename it over ``path`` only if the block succeeds.
-
-    The temp file lives in the same directory so ``os.replace`` is a same-filesystem rename,
-    which POSIX and Windows both make atomic.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> Path:
-    """Write UTF-8 text to ``path`` atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    return Path(path)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> Path:
-    """Write bytes to ``path`` atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
-    return Path(path)
-
-
-def write_frame(frame: pd.DataFrame, path: Path) -> Path:
-    """Write a DataFrame atomically as Parquet or CSV, chosen by the file suffix."""
-    with atomic_path(path) as tmp:
-        if Path(path).suffix == ".parquet":
-            frame.to_parquet(tmp, index=False)
-        else:
-            frame.to_csv(tmp, index=False)
-    return Path(path)
 
 
 def summary_frame(results: Sequence[Any]) -> pd.DataFrame:

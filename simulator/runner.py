@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from simulator.accounting import check_accounting
-from simulator.analysis import summarize, traffic_frame
+from simulator.analysis import add_availability, summarize, traffic_frame
 from simulator.build import build, start
 from simulator.recovery import recovery_metrics
 from simulator.scenario import Problem, ScenarioError
@@ -132,13 +132,13 @@ def _collect(variant, spec, system, windows, seed, replication, interval, starte
                             spec.duration)
     arrays = recorder.request_arrays()
     check_accounting(arrays, names)
+    add_availability(traffic, arrays, names, interval, spec.duration)
     summary = summarize(arrays, spec.warmup, spec.duration, windows, names)
     summary["late_answers"] = float(sum(c.late_answers for c in system.clients))
     summary["wasted_work"] = float(sum(v for k, v in summary.items() if k.startswith("wasted_work.")))
     summary.update(fault_metrics(arrays, spec, system.injectors, recorder.events_frame()))
     for name, source in zip(names, system.sources, strict=True):
-        if hasattr(source, "counters"):
-            summary.update({f"{counter}.{name}": value for counter, value in source.counters().items()})
+        summary.update({f"{counter}.{name}": value for counter, value in source.counters().items()})
     for mitigation in system.mitigations:
         counters = mitigation.counters()
         summary.update({f"{counter}.{mitigation.name}": value for counter, value in counters.items()})

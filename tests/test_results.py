@@ -13,7 +13,7 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from simulator import results
+from simulator import files, results
 from simulator.results import read_summary, summary_frame, write_run
 
 TABLE_FILES = ["events.csv", "meta.json", "requests.parquet", "scenario.yaml", "series.parquet",
@@ -158,8 +158,8 @@ def test_failed_write_leaves_no_partial_directory(tmp_path, monkeypatch, fail_at
 def test_atomic_write_keeps_old_file_on_failure(tmp_path):
     """An exception while writing leaves the previous file content and no temp file."""
     target = tmp_path / "x.txt"
-    results.atomic_write_text(target, "old")
-    with pytest.raises(RuntimeError), results.atomic_path(target) as tmp:
+    files.atomic_write_text(target, "old")
+    with pytest.raises(RuntimeError), files.atomic_path(target) as tmp:
         tmp.write_text("half")
         raise RuntimeError("interrupted")
     assert target.read_text() == "old"

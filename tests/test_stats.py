@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from simulator.experiment.directions import BETTER, SAME, WORSE, direction, verdict
+from simulator.experiment.directions import BETTER, SAME, WORSE, verdict
 from simulator.experiment.stats import (
     Interval,
     mean_interval,
@@ -16,6 +16,7 @@ from simulator.experiment.stats import (
     welch_interval,
     wilson_interval,
 )
+from simulator.metrics import direction
 
 
 @pytest.mark.parametrize(("p", "df", "expected"), [

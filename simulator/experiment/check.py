@@ -25,7 +25,7 @@ from simulator.experiment.inputs import as_scenario, check_replications
 from simulator.experiment.output import dumps, write_meta
 from simulator.experiment.store import safe_name
 from simulator.experiment.tasks import make_tasks
-from simulator.results import atomic_write_text, write_frame
+from simulator.files import atomic_write_text, write_frame
 
 
 @dataclass

@@ -18,8 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from simulator.experiment.estimates import is_fraction
-from simulator.metrics import is_count, is_latency, is_rate
+from simulator.metrics import is_count, is_latency, is_rate, is_ratio
 
 SHOWN = ("availability", "goodput", "throughput", "latency_p50", "latency_p99", "amplification",
          "timeouts", "errors", "rejected", "late_answers", "stuck", "final_availability",
@@ -122,7 +121,7 @@ def fmt(metric: str, value: Any, kind: str = "mean", *, signed: bool = False) ->
         return "–"
     number = float(value)
     sign = "+" if signed and number > 0 else ""
-    if kind == "proportion" or is_fraction(metric):
+    if kind == "proportion" or is_ratio(metric):
         return f"{sign}{number * 100:.2f}{' pp' if signed else '%'}"
     if is_latency(metric):
         return f"{sign}{number * 1e3:,.1f} ms"

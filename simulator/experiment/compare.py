@@ -34,7 +34,6 @@ from simulator.results import summary_frame
 TABLE_COLUMNS = ["metric", "variant", "kind", "n", "mean", "low", "high",
                  "diff", "diff_low", "diff_high", "verdict"]
 SERIES_COLUMNS = ["t", "variant", "goodput", "latency_p99", "availability"]
-OUTCOME_RATES = ("ok", "error", "timeout", "rejected", "unavailable")
 
 
 @dataclass
@@ -53,7 +52,7 @@ class Comparison:
         table: One row per metric and variant: kind, n, mean, low, high and the paired diff,
             diff_low, diff_high, verdict (NaN / "baseline" on the baseline's rows).
         series: Per interval and variant, means over replications of goodput (ok/s), latency_p99
-            (s, worst workload) and availability (ok / ended).
+            (s, worst workload) and availability (the traffic table's column: available / arrived).
         windows: Fault windows (start s, end s, name) seen in the runs, for shading plots.
     """
 
@@ -149,23 +148,38 @@ def comparison_table(records: Sequence[RunRecord], variants: list[str], baseline
 
 
 def variant_series(records: Sequence[RunRecord]) -> pd.DataFrame:
-    """Per interval and variant: goodput, worst-workload p99 and availability, mean over replications."""
+    """Per interval and variant: goodput, worst-workload p99 and availability, mean over replications.
+
+    Availability is the traffic table's own column (simulator.metrics.availability of the requests
+    arriving in the interval); several workloads are combined weighted by their arrivals, so the
+    series weighted by requests gives back the summary's availability.
+    """
     frames = []
     for record in records:
         traffic = record.traffic
         if traffic is None or traffic.empty or "t" not in traffic.columns:
             continue
         grouped = traffic.groupby("t", sort=True)
-        ended = sum(grouped[c].sum() for c in OUTCOME_RATES if c in traffic.columns)
         frame = pd.DataFrame({"goodput": grouped["goodput"].sum(),
                               "latency_p99": grouped["latency_p99"].max(),
-                              "availability": grouped["ok"].sum() / ended.where(ended > 0)})
+                              "availability": _combined_availability(traffic)})
         frames.append(frame.reset_index().assign(variant=record.variant))
     if not frames:
         return pd.DataFrame(columns=SERIES_COLUMNS)
     both = pd.concat(frames, ignore_index=True)
     means = both.groupby(["variant", "t"], sort=False).mean(numeric_only=True).reset_index()
     return means[SERIES_COLUMNS]
+
+
+def _combined_availability(traffic: pd.DataFrame) -> pd.Series:
+    """Per interval, the workloads' availability weighted by their arrivals (NaN: none arrived, or a
+    run stored before the traffic table had the column)."""
+    if "availability" not in traffic.columns:
+        return pd.Series(math.nan, index=sorted(traffic["t"].unique()))
+    arrived = traffic["offered"].where(traffic["availability"].notna(), 0.0)
+    weighted = (traffic["availability"].fillna(0.0) * arrived).groupby(traffic["t"], sort=True).sum()
+    total = arrived.groupby(traffic["t"], sort=True).sum()
+    return weighted / total.where(total > 0)
 
 
 def _apply_warmup(scenario: Any, variants: list[str], warmup: float | str | None, seed: int | None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from simulator.experiment.directions import is_boolean, verdict
+from simulator.experiment.directions import verdict
 from simulator.experiment.stats import (
     DEFAULT_CONFIDENCE,
     Interval,
@@ -20,7 +20,7 @@ from simulator.experiment.stats import (
     wilson_interval,
 )
 from simulator.experiment.tasks import Point, RunRecord
-from simulator.metrics import is_count, is_latency, is_rate, is_ratio
+from simulator.metrics import bounds, is_flag, is_ratio
 
 MEAN, PROPORTION = "mean", "proportion"
 
@@ -50,7 +50,7 @@ def collect(records: Sequence[RunRecord]) -> dict[tuple[Point, str], Values]:
 def kind(metric: str, values: Sequence[Any]) -> str:
     """``proportion`` for yes/no metrics (by name, or because every value is a bool), else ``mean``."""
     present = [v for v in values if v is not None]
-    if is_boolean(metric) or (present and all(isinstance(v, bool) for v in present)):
+    if is_flag(metric) or (present and all(isinstance(v, bool) for v in present)):
         return PROPORTION
     return MEAN
 
@@ -78,35 +78,19 @@ def difference_row(metric: str, values: Sequence[Any], baseline: Sequence[Any],
     Differences of fractions and proportions lie in [-1, 1]; the t interval is cut to that range.
     """
     diff = paired(values, baseline, confidence)
-    if is_fraction(metric) or kind(metric, values) == PROPORTION:
+    if is_ratio(metric) or kind(metric, values) == PROPORTION:
         diff = Interval(diff.estimate, max(diff.low, -1.0), min(diff.high, 1.0), diff.n)
     return {"diff": diff.estimate, "diff_low": diff.low, "diff_high": diff.high,
             "verdict": verdict(metric, diff)}
 
 
-FRACTIONS = frozenset({"final_availability"})
-"""Fractions in [0, 1] beyond those simulator.metrics knows as ratios."""
-
-NON_NEGATIVE = frozenset({"amplification", "peak_amplification", "degraded_seconds", "time_to_recover",
-                          "time_to_detect", "wasted_work", "queue_mean"})
-"""Metrics that cannot be negative beyond counts, rates and latencies."""
-
-
-def is_fraction(metric: str) -> bool:
-    """True for metrics that are fractions between 0 and 1 (shown as %)."""
-    return is_ratio(metric) or metric.split(".", 1)[0] in FRACTIONS
-
-
 def _within_range(metric: str, interval: Interval) -> Interval:
-    """The t interval cut to the values the metric can take: an availability of 1.0008 or a
-    negative timeout count is no possible truth, only the symmetric formula's overreach."""
-    low, high = interval.low, interval.high
-    if is_fraction(metric):
-        low, high = max(low, 0.0), min(high, 1.0)
-    elif (is_count(metric) or is_rate(metric) or is_latency(metric)
-          or metric.split(".", 1)[0] in NON_NEGATIVE):
-        low = max(low, 0.0)
-    return Interval(interval.estimate, low, high, interval.n)
+    """The t interval cut to the values the metric can take (its catalogue bounds): an
+    availability of 1.0008 or a negative timeout count is no possible truth, only the symmetric
+    formula's overreach."""
+    low, high = bounds(metric)
+    return Interval(interval.estimate, interval.low if low is None else max(interval.low, low),
+                    interval.high if high is None else min(interval.high, high), interval.n)
 
 
 def _number(value: Any) -> float | None:

@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.experiment.directions import NEUTRAL, direction
 from simulator.experiment.errors import ExperimentError
 from simulator.experiment.estimates import PROPORTION, Values, estimate, kind, paired
 from simulator.experiment.stats import DEFAULT_CONFIDENCE, Interval
+from simulator.metrics import NEUTRAL, direction
 from simulator.scenario.problems import suggest
 
 ROW_COLUMNS = ["scenario", "expectation", "variant", "metric", "measured", "low", "high", "confidence",

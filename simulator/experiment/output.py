@@ -23,7 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from simulator.results import atomic_write_text, versions, write_frame
+from simulator.files import atomic_write_text, write_frame
+from simulator.results import versions
 
 EXPERIMENT_FILE = "experiment.json"
 

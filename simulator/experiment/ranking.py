@@ -27,13 +27,13 @@ from typing import Any
 
 from rich.table import Table
 
-from simulator.experiment.directions import NEUTRAL, direction
 from simulator.experiment.errors import ExperimentError
 from simulator.experiment.estimates import collect
 from simulator.experiment.executors import Execution, Progress
 from simulator.experiment.inputs import as_scenario, check_variants
 from simulator.experiment.stats import DEFAULT_CONFIDENCE
 from simulator.experiment.tasks import make_tasks
+from simulator.metrics import NEUTRAL, direction
 from simulator.scenario.problems import suggest
 
 FIRST_STAGE = 10

@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from simulator.experiment.cli_support import fmt, fmt_range
 from simulator.experiment.errors import ExperimentError
 from simulator.experiment.output import EXPERIMENT_FILE, read_meta
-from simulator.results import atomic_write_text
+from simulator.files import atomic_write_text
 
 TEMPLATES = Path(__file__).parent / "templates"
 REPORT_FILE = "report.html"

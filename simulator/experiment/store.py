@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from simulator.experiment.tasks import RunRecord, RunTask
-from simulator.results import atomic_write_text
+from simulator.files import atomic_write_text
 
 FORMAT = 1
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=,+-]+")

@@ -13,7 +13,7 @@ from typing import Any
 
 from simulator.experiment.errors import ExperimentError
 from simulator.experiment.output import save, write_meta
-from simulator.results import write_frame
+from simulator.files import write_frame
 
 
 def write_sweep(result: Any, directory: Path, *, plots: bool = True, metric: str | None = None) -> list[Path]:
