@@ -92,8 +92,10 @@ class TrackedPath:
         refuses the connection."""
         visit = Visit(self, att, done, station)
         visit.hook = None
-        for layer in self.chain.admission:
-            layer(visit)
+        admission = self.chain.admission
+        if admission:
+            for layer in admission:
+                layer(visit)
         if not station.health.accepts:
             visit.done(UNAVAILABLE)
         elif not station.admit(visit):
@@ -128,38 +130,38 @@ class TrackedPath:
                 or self._error_slot is not None
                 and take(visit.att.work, self._error_slot, self._error_extra) < self.error_rate):
             self._finish_tracked(visit, ERROR)
-        elif self.calls:
-            self._call_dependencies(visit)
-        else:
+        elif not self.calls:
             self._finish_tracked(visit, OK)
-
-    def _call_dependencies(self, visit: Visit) -> None:
-        if self.parallel:
+        elif self.parallel:
             call_all(visit, self.calls)
         else:
             visit.next_call = 0
-            self.call_next(visit)
+            self._call_next_tracked(visit)
 
     def _finish_tracked(self, visit: Visit, outcome: int) -> None:
-        if self._can_act(visit, self._finish_tracked, outcome):
-            visit.station.health.active.pop(visit, None)
-            visit.station.release()
-            visit.done(outcome)
+        health = visit.station.health
+        if visit.dead or health.state != "up":
+            self._hold(visit, self._finish_tracked, outcome)
+            return
+        health.active.pop(visit, None)
+        visit.station.release()
+        visit.done(outcome)
 
     def _call_next_tracked(self, visit: Visit) -> None:
-        if self._can_act(visit, self._call_next_tracked, None):
-            PlainPath.call_next(self, visit)  # which answers through the tracked finish
+        if visit.dead or visit.station.health.state != "up":
+            self._hold(visit, self._call_next_tracked, None)
+            return
+        i = visit.next_call
+        if i < len(self.calls):
+            visit.next_call = i + 1
+            self.calls[i].send(visit.att, visit.after_sequential_call)
+        else:
+            self._finish_tracked(visit, OK)
 
     @staticmethod
-    def _can_act(visit: Visit, action, argument) -> bool:
-        """Whether the visit's replica can answer or call now. Not when it crashed (the caller
-        already had its connection reset) or hung (nothing leaves; the restart resets it); a
-        paused one does it on resume."""
-        if visit.dead:
-            return False
+    def _hold(visit: Visit, action, argument) -> None:
+        """The replica cannot answer or call now. Crashed: nothing (the caller already had its
+        connection reset); hung: nothing leaves (the restart resets it); paused: on resume."""
         health = visit.station.health
-        if health.state == "up":
-            return True
-        if health.state == "paused":
+        if not visit.dead and health.state == "paused":
             health.deferred.append((action, visit, argument))
-        return False
