@@ -6,9 +6,9 @@ there (a workload's entry, another service's call, a load balancer), goes to the
 the release's current ``weight`` (a service mesh's traffic split: the versions share the pool's
 workers in proportion to their traffic, as Argo Rollouts scales a canary to its weight). A request
 on the new version carries the release as its work hook: it takes ``factor`` times its service
-time and fails with ``error_rate`` on top of the service's own failures. Every answer of the service is recorded with its version, so the
-analysis after each step (see :mod:`simulator.mitigations.release_analysis`) compares the two
-versions over the same time.
+time and fails with ``error_rate`` on top of the service's own failures. Every answer of the
+service is recorded with its version, so the analysis after each step (see
+:mod:`simulator.mitigations.release_analysis`) compares the two versions over the same time.
 
 Timeline, each change a ``release`` event:
 
