@@ -1,7 +1,7 @@
 """Terminal presentation for the CLI: metric formatting, rich tables and simulated-time progress.
 
-Kept apart from the CLI (simulator/cli/) so the commands stay thin (parse, call, print) and so the formatting rules
-(seconds shown as ms, ratios as %, counts with separators) live in one place.
+Kept apart from the CLI (simulator/cli/) so the commands stay thin (parse, call, print) and so the
+formatting rules (seconds shown as ms, ratios as %, counts with separators) live in one place.
 """
 
 from __future__ import annotations

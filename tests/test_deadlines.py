@@ -70,12 +70,14 @@ def _retry_storm(make_scenario, drop_expired: bool):
 
 
 def test_deadline_aware_dequeue_stops_serving_abandoned_work(make_scenario):
-    """In the retry storm, dropping expired work at dequeue brings the work served for nobody to
-    zero and lifts goodput after the trigger, but FIFO alone does not end the storm: the attempts
-    still served are the oldest live ones, which finish just after their client's 1 s timeout."""
+    """In the retry storm, dropping expired work at dequeue lifts goodput after the trigger, but
+    FIFO alone does not end the storm: the attempts still served are the oldest live ones, which
+    finish just after their client's 1 s timeout, so most of the work served is wasted all the
+    same (dropped work, never begun, is not)."""
     serving = _retry_storm(make_scenario, drop_expired=False)
     dropping = _retry_storm(make_scenario, drop_expired=True)
-    assert serving.summary["wasted_work.app"] > 1000 and dropping.summary["wasted_work.app"] == 0
+    wasted, still = serving.summary["wasted_work.app"], dropping.summary["wasted_work.app"]
+    assert wasted > 1000 and 0.5 * wasted < still < wasted
     assert dropping.summary["dropped_expired.app"] > 10_000
     assert dropping.summary["final_availability"] > serving.summary["final_availability"] + 0.1
     assert serving.summary["stuck"] and dropping.summary["stuck"]

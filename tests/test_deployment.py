@@ -25,12 +25,30 @@ SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 RATE, AT, BAKE = 200.0, 120.0, 60.0
 
 
-def _scenario(tmp_path, duration="6m", retry=False, **deployment):
+TOPOLOGIES = ("balancer", "entry", "callee")
+"""How requests reach the released service: through a load balancer (the scenario as written), as
+the workload's entry, or from another service's ``calls:``."""
+
+
+def _reach(data: dict, topology: str) -> None:
+    """Rewire the bad-release scenario so that checkout is reached the ``topology`` way."""
+    if topology == "entry":
+        data["components"] = [c for c in data["components"] if c["name"] != "lb"]
+        data["workload"][0]["entry"] = "checkout"
+    elif topology == "callee":
+        data["components"][0] = {"kind": "service", "name": "front", "replicas": 2, "workers": 200,
+                                 "service_time": {"dist": "constant", "value": "1ms"},
+                                 "calls": ["checkout"]}
+        data["workload"][0]["entry"] = "front"
+
+
+def _scenario(tmp_path, duration="6m", retry=False, topology="balancer", **deployment):
     """The bad-release scenario, shorter, with the deployment's keys replaced by ``deployment``."""
     data = yaml.safe_load((SCENARIOS / "bad-release.yaml").read_text())
     data["duration"] = duration
     data.pop("variants")
     data.pop("expect")
+    _reach(data, topology)
     if not retry:
         data["workload"][0]["client"].pop("retry")
     spec = data["mitigations"][0]
@@ -90,9 +108,12 @@ def test_version_stats_take_p99_over_ok_answers_only():
 
 
 # --- the traffic split and the rollout ------------------------------------------------------------
-def test_a_bad_canary_rolls_back_at_its_first_step_and_only_its_share_saw_the_bad_version(tmp_path):
-    """5% of the step's arrivals (binomial) and none after the rollback went to the new version."""
-    deployment, summary = _deployment(tmp_path)
+@pytest.mark.parametrize("topology", TOPOLOGIES)
+def test_a_bad_canary_rolls_back_at_its_first_step_and_only_its_share_saw_the_bad_version(tmp_path,
+                                                                                         topology):
+    """5% of the step's arrivals (binomial) and none after the rollback went to the new version,
+    however the requests reach the service."""
+    deployment, summary = _deployment(tmp_path, topology=topology)
     arrival, _, is_new, _ = deployment.release.arrays()
     assert deployment.rollback_at == pytest.approx(AT + BAKE)
     assert summary["rollback_at.v2"] == pytest.approx(AT + BAKE)

@@ -105,6 +105,21 @@ def test_percentile_delay_learns_the_p95_from_recent_latencies(make_scenario):
     assert hedged["hedges_sent.h"] / n == pytest.approx(0.05, abs=0.004)
 
 
+def test_a_copy_that_loses_is_cancelled_and_its_late_work_is_wasted(make_scenario):
+    """One replica with one worker: the copy queues behind its own original, so it always loses;
+    once the original answers, the copy is settled and the work it then does is wasted."""
+    data = scenario({"target": "w", "delay": "5ms"})
+    data["components"][0].update(replicas=1, workers=1,
+                                 service_time={"dist": "constant", "value": "20ms"})
+    data["workload"][0]["arrivals"]["rate"] = 10
+    data["duration"] = 60
+    s = run(make_scenario(data)).summary
+    assert s["hedges_won.h"] == 0
+    assert s["hedges_sent.h"] == pytest.approx(s["offered"], rel=0.01)
+    # Every copy does 20 ms of work for a call already answered.
+    assert s["wasted_work.svc"] == pytest.approx(0.020 * s["hedges_sent.h"], rel=0.02)
+
+
 @pytest.mark.parametrize("hedge, expected", [
     ({"target": "w", "delay": "p100"}, "expected a percentile between p1 and p99.9"),
     ({"target": "w", "delay": "0s"}, "greater than zero"),

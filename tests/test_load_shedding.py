@@ -61,6 +61,23 @@ def test_every_start_and_stop_of_shedding_is_an_event(make_scenario):
     assert len(starts) - len(stops) in (0, 1, 2)
 
 
+def test_the_shedder_sees_a_visit_before_the_deadline_check(make_scenario):
+    """The visit chain's begin order: shed first, then drop expired work. One worker busy 1 s per
+    request, clients that give up after 0.5 s, a shedder at 0.6 s: a visit that waited over 0.6 s
+    is both expired and overdue, and the shedder, first in the chain, takes it; the deadline check
+    drops only those that waited between 0.5 and 0.6 s (the other order would shed nothing)."""
+    data = {"name": "order", "duration": 200, "warmup": 10, "seed": 3,
+            "workload": [{"name": "w", "entry": "app", "arrivals": {"pattern": "poisson", "rate": 2},
+                          "client": {"timeout": 0.5}}],
+            "components": [{"kind": "service", "name": "app", "replicas": 1, "workers": 1,
+                            "drop_expired": True, "service_time": {"dist": "constant", "value": 1.0}}],
+            "mitigations": [{"kind": "load_shedding", "name": "ls", "target": "app",
+                             "strategy": "queue_delay", "max_delay": 0.6}]}
+    summary = run(make_scenario(data)).summary
+    assert summary["shed.ls"] > 100 and summary["dropped_expired.app"] > 10
+    assert summary["shed.ls"] > 2 * summary["dropped_expired.app"]
+
+
 def test_codel_waits_an_interval_above_target_then_drops_faster_and_faster():
     """No drop before the sojourn has stayed above target for an interval; then drops come
     interval/sqrt(count) apart; a sojourn below target leaves the dropping state."""

@@ -9,6 +9,7 @@ read replicas when there are any.
 from __future__ import annotations
 
 from simulator.components.base import Component, take, time_and_error_slots, uniform_factory
+from simulator.components.drop_expired import DropExpired
 from simulator.components.replica_group import ReplicaGroup
 
 
@@ -28,7 +29,7 @@ class Database(Component):
         self._rw_slot = None
         self._plan = plan
         if spec.drop_expired:
-            self.group.drop_expired()
+            DropExpired(self.group)
         if self.read_nodes and 0.0 < self.read_fraction:
             self._rw_slot = plan.slot(spec.name, "read_write", uniform_factory, sticky=True)
 

@@ -2,15 +2,19 @@
 
 The work itself (hold a worker, compute, call dependencies, answer) and the replicas' life cycle
 live in :mod:`simulator.components.replica_group`; this module adds how *direct* callers (not
-through a load balancer) spread their requests over the replicas.
+through a load balancer) spread their requests over the replicas. Direct callers and balancers
+reach the same group: once the group runs its tracked path (a fault, scaling, or a visit layer
+such as a release split), both go through the group's ``submit`` and its admission layers.
 """
 
 from __future__ import annotations
 
 from simulator.components.balancing import make_picker
 from simulator.components.base import Component, time_and_error_slots
+from simulator.components.drop_expired import DropExpired
 from simulator.components.edge import CallEdge
-from simulator.components.replica_group import ReplicaGroup, Visit
+from simulator.components.replica_group import ReplicaGroup
+from simulator.components.visit import Visit
 from simulator.request import REJECTED
 
 
@@ -27,8 +31,9 @@ class Service(Component):
         self._pick = make_picker(spec.balance, self.replicas,
                                  ctx.streams.generator(f"component.{spec.name}.balance"))
         self._only = self.replicas[0] if spec.replicas == 1 else None
+        self.group.on_track.append(self._use_tracked_entry)
         if spec.drop_expired:
-            self.group.drop_expired()
+            DropExpired(self.group)
 
     def handle(self, att, done) -> None:
         """Component protocol: serve one attempt, eventually calling ``done(outcome)``."""
@@ -45,6 +50,10 @@ class Service(Component):
     def track(self) -> None:
         """Fault-capable path: replicas can die, hang or come and go during the run."""
         self.group.track()
+
+    def _use_tracked_entry(self) -> None:
+        """The group switched path (for a fault, scaling or an admission layer): direct callers
+        now go through the group's ``submit`` too, so nothing bypasses its visit chain."""
         self._only = None
         self.handle = self._handle_tracked
 

@@ -111,6 +111,32 @@ class Station:
             self.busy += 1
             self.start(queue.popleft())
 
+    # --- for a begin layer that drops work instead of serving it (a shedder) -----------------------
+    def use_queue(self, make):
+        """Serve from ``make(jobs_waiting_now)`` from now on: a deque-like queue (``append``,
+        ``popleft``, ``clear``, ``del q[i]``, ``len``) that may know more, such as when each job
+        joined. Returns it."""
+        self.queue = make(list(self.queue))
+        return self.queue
+
+    def pass_on(self):
+        """The job holding a worker was dropped unserved: the worker takes the oldest queued job,
+        which is returned for the caller to decide about (in a loop, not by recursion through
+        ``start``), or goes idle (None)."""
+        if self.queue:
+            self._advance()  # the queue-time integral stays exact before the queue shrinks
+            return self.queue.popleft()
+        self.release()
+        return None
+
+    def take_queued(self, index: int):
+        """Take the waiting job at ``index`` out of the queue (a shedder's victim)."""
+        self._advance()
+        queue = self.queue
+        job = queue[index]
+        del queue[index]
+        return job
+
     def clear(self) -> tuple[list, int]:
         """Empty the station (a crash or restart): returns the queued jobs; busy drops to zero.
 

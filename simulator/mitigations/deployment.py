@@ -1,12 +1,14 @@
 """``kind: deployment`` — a new version of a service rolled out by big bang, canary or blue-green.
 
-The target's replica group routes each arriving request to the new version with the release's
-current ``weight`` (a service mesh's traffic split: the versions share the pool's workers in
-proportion to their traffic, as Argo Rollouts scales a canary to its weight). A request on the
-new version takes ``factor`` times its service time and fails with ``error_rate`` on top of the
-service's own failures. Every answer of the service is recorded with its version, so the
-analysis after each step (see :mod:`simulator.mitigations.release_analysis`) compares the two
-versions over the same time.
+The release is an admission layer on the target's replica group (see
+:mod:`simulator.components.visit_chain`): each request arriving at the service, however it got
+there (a workload's entry, another service's call, a load balancer), goes to the new version with
+the release's current ``weight`` (a service mesh's traffic split: the versions share the pool's
+workers in proportion to their traffic, as Argo Rollouts scales a canary to its weight). A request
+on the new version carries the release as its work hook: it takes ``factor`` times its service
+time and fails with ``error_rate`` on top of the service's own failures. Every answer of the
+service is recorded with its version, so the analysis after each step (see
+:mod:`simulator.mitigations.release_analysis`) compares the two versions over the same time.
 
 Timeline, each change a ``release`` event:
 
@@ -36,8 +38,9 @@ from simulator.request import DEGRADED, OK
 
 
 class Release:
-    """What the replica group asks per request (which version, how it behaves) and the record of
-    every answer, by version. Plain lists, one entry per request: no per-request dict or frame."""
+    """The admission layer (which version serves a request), the new version's work hook (how it
+    behaves) and the record of every answer, by version. Plain lists, one entry per request: no
+    per-request dict or frame."""
 
     def __init__(self, ctx, spec):
         self.env = ctx.env
@@ -50,6 +53,14 @@ class Release:
         self.t_answer: list[float] = []  # NaN until answered
         self.is_new: list[bool] = []
         self.failed: list[bool] = []
+
+    def admit(self, visit) -> None:
+        """Admission layer: pick the version, watch the answer; the new version's visits carry
+        this release as their work hook (``factor``, ``fails``)."""
+        new = self.route()
+        visit.done = self.watch(new, visit.done)
+        if new:
+            visit.hook = self
 
     def route(self) -> bool:
         """Whether this request goes to the new version."""
@@ -101,7 +112,7 @@ class Deployment(Mitigation):
         self.stats = ReleaseStats(self)
 
     def prepare(self, components: dict) -> None:
-        components[self.spec.target].group.install_release(self.release)
+        components[self.spec.target].group.chain.add_admission(self.release.admit)
 
     def start(self, system) -> None:
         self._slo_latency = system.spec.slo.latency_p99

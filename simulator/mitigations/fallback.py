@@ -3,7 +3,7 @@
 When the call ends in anything but ``ok`` (an error, a timeout, a refusal by a breaker, limiter or
 bulkhead further in), the caller hears ``degraded`` after ``latency`` (the time to read a cache or
 build a default answer). ``degraded`` counts as available. A service whose required call answers
-``degraded`` carries on and itself answers ``degraded`` (see ``Visit`` in replica_group), so the
+``degraded`` carries on and itself answers ``degraded`` (see ``Visit`` in components/visit), so the
 request ends ``degraded``, not ``ok``: the user got the lesser answer.
 
 The fallback is the outermost defence on its edge (``Position.FALLBACK``), whatever order the

@@ -1,7 +1,9 @@
 """``kind: load_shedding`` — a service drops work it cannot serve in time; shed work ends as ``shed``.
 
-The shedder sits on every replica's queue (installed in ``wrap``, after every ``prepare``, and on
-replicas that join later). Strategies:
+The shedder is a begin layer of the target's replica group (see
+:mod:`simulator.components.visit_chain`; installed in ``wrap``, built for every replica, also ones
+that join later), and serves each replica from a timed queue that knows when every request
+joined. Strategies:
 
 * ``queue_length`` — at arrival, while ``max_queue`` requests wait on the replica, one is shed: the
   lowest-priority one (a workload's ``priority``), the newest among equals (so, by default, the
@@ -41,14 +43,15 @@ class LoadShedding(Mitigation):
     def wrap(self, system) -> None:
         self.priorities = [w.priority for w in system.spec.workload]
         self.is_mixed = len(set(self.priorities)) > 1
-        group = system.components[self.spec.target].group
-        for station in group.replicas:
-            self._install(station)
-        group.listeners.append(lambda change, station: change == "up" and self._install(station))
+        system.components[self.spec.target].group.chain.add_begin("shed", self._layer)
 
-    def _install(self, station) -> None:
-        if station not in self.shedders:
-            self.shedders[station] = _ReplicaShedder(self, station)
+    def _layer(self, station, inner):
+        """Begin layer: the replica's shedder decides about each visit before ``inner`` serves it."""
+        shedder = self.shedders.get(station)
+        if shedder is None:
+            shedder = self.shedders[station] = _ReplicaShedder(self, station)
+        shedder.inner = inner
+        return shedder.start
 
     def priority(self, visit) -> int:
         return self.priorities[visit.att.client.workload_index]
@@ -97,12 +100,9 @@ class _TimedQueue(deque):
         super().clear()
         self.times.clear()
 
-    def take(self, index: int):
-        """Remove and return the job at ``index``."""
-        job = self[index]
-        del self[index]
+    def __delitem__(self, index: int) -> None:
+        super().__delitem__(index)
         del self.times[index]
-        return job
 
 
 class _ReplicaShedder:
@@ -119,9 +119,9 @@ class _ReplicaShedder:
         self.is_lifo = spec.lifo_under_overload
         self.is_overloaded = False
         self.popped, self.popped_wait = None, 0.0
-        self.inner = station.start
-        self.queue = station.queue = _TimedQueue(self, list(station.queue), self.env.now)
-        station.start = self.start
+        self.inner = None  # what serves a visit the shedder lets through (set by the layer)
+        now = self.env.now
+        self.queue = station.use_queue(lambda jobs: _TimedQueue(self, jobs, now))
 
     def make_room(self, arriving):
         """The queue is full: shed the lowest-priority request (newest among equals); returns the
@@ -131,7 +131,8 @@ class _ReplicaShedder:
             rank = owner.priority(arriving)
             low = min(range(len(self.queue)), key=lambda i: (owner.priority(self.queue[i]), -i))
             if owner.priority(self.queue[low]) < rank:
-                victim = self.queue.take(low)
+                victim = self.queue[low]
+                del self.queue[low]  # inside the station's admission: its integrals are current
         self._overloaded(True)
         if victim is None:
             owner.drop(arriving, self.env.now)
@@ -153,12 +154,7 @@ class _ReplicaShedder:
                 self.owner.drop(victim, now)
                 break
             self.owner.drop(visit, now)
-            if queue:
-                station._advance()  # keep the queue-time integral exact before the queue shrinks
-                visit = queue.popleft()
-            else:
-                station.release()  # nobody waits: the worker goes idle
-                visit = None
+            visit = station.pass_on()  # the next waiting visit, or None: the worker went idle
         if not queue and self.is_overloaded:
             self._overloaded(False)
         if visit is not None:
@@ -181,8 +177,7 @@ class _ReplicaShedder:
             return None
         low = min(range(len(queue)), key=lambda i: (owner.priority(queue[i]), i))
         if owner.priority(queue[low]) < owner.priority(head):
-            self.station._advance()
-            return queue.take(low)
+            return self.station.take_queued(low)
         return None
 
     def _overloaded(self, state: bool) -> None:
