@@ -235,3 +235,17 @@ def availability(counts) -> np.ndarray | float:
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(total > 0, available / np.where(total > 0, total, 1.0), np.nan)
     return float(share) if share.ndim == 0 else share
+
+
+def display_scale(metric: str, kind: str = "mean") -> tuple[float, str]:
+    """Display factor and unit for plots: latencies in ms, fractions and proportions of runs in %,
+    rates per second (``kind`` is an estimate's: ``proportion`` for a yes/no metric)."""
+    if kind == "proportion":
+        return 100.0, "% of runs"
+    if is_latency(metric):
+        return 1e3, "ms"
+    if is_ratio(metric):
+        return 100.0, "%"
+    if is_rate(metric):
+        return 1.0, "/s"
+    return 1.0, ""

@@ -21,7 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from simulator.files import atomic_path
-from simulator.metrics import is_latency, is_rate, is_ratio, qualifier
+from simulator.metrics import display_scale, qualifier
 from simulator.request import ENDED_OUTCOMES
 
 OUTCOMES = tuple(info.label for info in ENDED_OUTCOMES)
@@ -137,7 +137,7 @@ def plot_variant_comparison(summaries: Mapping[str, Mapping[str, float]],
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False).ravel())
     variants = list(summaries)
     for ax, metric in zip(axes, metrics, strict=False):
-        factor, unit = _metric_scale(metric)
+        factor, unit = display_scale(metric)
         notes = ", ".join(note for note in (unit, qualifier(metric)) if note)
         ax.set_title(metric + (f" ({notes})" if notes else ""))
         values = np.array([_number(summaries[v].get(metric)) * factor for v in variants], dtype=float)
@@ -272,17 +272,6 @@ def _finish(ax: Axes, xlabel: str, scale: float, windows: Sequence[Window]) -> N
     handles, _ = ax.get_legend_handles_labels()
     if handles:
         ax.legend(fontsize=8, ncol=max(1, len(handles) // 8), loc="best")
-
-
-def _metric_scale(metric: str) -> tuple[float, str]:
-    """Display factor and unit of a summary metric (seconds shown as ms, ratios as %)."""
-    if is_latency(metric):
-        return 1e3, "ms"
-    if is_ratio(metric):
-        return 100.0, "%"
-    if is_rate(metric):
-        return 1.0, "/s"
-    return 1.0, ""
 
 
 def _number(value: Any) -> float:

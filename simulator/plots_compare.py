@@ -19,7 +19,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from simulator.metrics import is_latency, is_rate, is_ratio
+from simulator.metrics import display_scale as metric_scale
 from simulator.plots import Window
 
 KEY_METRICS = ("availability", "goodput", "latency_p99", "amplification", "stuck")
@@ -28,16 +28,25 @@ SERIES_PANELS = (("goodput", "goodput (ok / s)", 1.0), ("latency_p99", "p99 late
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 
 
+def _panels(table: pd.DataFrame | None, metrics: Sequence[str], width: float):
+    """A figure with one panel per metric present in ``table`` (a note when none is), and per
+    panel: (axes, metric, its rows, display scale, unit)."""
+    present = [m for m in metrics if table is not None and not table.empty and (table["metric"] == m).any()]
+    fig = Figure(figsize=(width * max(1, len(present)), 3.6), layout="constrained")
+    if not present:
+        _note(fig.subplots(), fig)
+        return fig, []
+    panels = []
+    for ax, metric in zip(np.atleast_1d(fig.subplots(1, len(present))), present, strict=True):
+        rows = table[table["metric"] == metric]
+        panels.append((ax, metric, rows, *metric_scale(metric, rows["kind"].iloc[0])))
+    return fig, panels
+
+
 def plot_intervals(table: pd.DataFrame, metrics: Sequence[str] = KEY_METRICS) -> Figure:
     """Bars of each variant's mean with its interval, one panel per metric present in ``table``."""
-    present = [m for m in metrics if table is not None and (table["metric"] == m).any()]
-    fig = Figure(figsize=(3.2 * max(1, len(present)), 3.6), layout="constrained")
-    if not present:
-        return _note(fig.subplots(), fig)
-    axes = np.atleast_1d(fig.subplots(1, len(present)))
-    for ax, metric in zip(axes, present, strict=True):
-        rows = table[table["metric"] == metric]
-        scale, unit = metric_scale(metric, rows["kind"].iloc[0])
+    fig, panels = _panels(table, metrics, 3.2)
+    for ax, metric, rows, scale, unit in panels:
         means = rows["mean"].to_numpy(dtype=float) * scale
         errors = _error_bars(rows, scale)
         x = np.arange(len(rows))
@@ -74,14 +83,8 @@ def plot_variant_series(series: pd.DataFrame, windows: Sequence[Window] = ()) ->
 
 def plot_sweep_lines(table: pd.DataFrame, param: str, metrics: Sequence[str] = KEY_METRICS) -> Figure:
     """Each metric against ``param``: one line per variant, its confidence band shaded."""
-    present = [m for m in metrics if not table.empty and (table["metric"] == m).any()]
-    fig = Figure(figsize=(3.6 * max(1, len(present)), 3.6), layout="constrained")
-    if not present:
-        return _note(fig.subplots(), fig)
-    axes = np.atleast_1d(fig.subplots(1, len(present)))
-    for ax, metric in zip(axes, present, strict=True):
-        rows = table[table["metric"] == metric]
-        scale, unit = metric_scale(metric, rows["kind"].iloc[0])
+    fig, panels = _panels(table, metrics, 3.6)
+    for ax, metric, rows, scale, unit in panels:
         for index, (variant, part) in enumerate(rows.groupby("variant", sort=False)):
             part = part.sort_values(param)
             x, color = _axis_values(part[param]), COLORS[index % len(COLORS)]
@@ -90,7 +93,8 @@ def plot_sweep_lines(table: pd.DataFrame, param: str, metrics: Sequence[str] = K
         ax.set_xlabel(param.rsplit(".", 1)[-1])
         ax.set_title(metric if not unit else f"{metric} ({unit})", fontsize=10)
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
+    if panels:
+        panels[0][0].legend(fontsize=8)
     return fig
 
 
@@ -118,19 +122,6 @@ def plot_heatmap(table: pd.DataFrame, x_param: str, y_param: str, metric: str) -
         ax.set_title(f"{variant}: {metric}" + (f" ({unit})" if unit else ""), fontsize=10)
         fig.colorbar(image, ax=ax, shrink=0.8)
     return fig
-
-
-def metric_scale(metric: str, kind: str = "mean") -> tuple[float, str]:
-    """Display factor and unit: latencies in ms, ratios and proportions in %, rates per second."""
-    if kind == "proportion":
-        return 100.0, "% of runs"
-    if is_latency(metric):
-        return 1e3, "ms"
-    if is_ratio(metric):
-        return 100.0, "%"
-    if is_rate(metric):
-        return 1.0, "/s"
-    return 1.0, ""
 
 
 def _error_bars(rows: pd.DataFrame, scale: float) -> np.ndarray:

@@ -171,7 +171,7 @@ def format_rate(per_second: float) -> str:
     return f"{per_second:g}/s"
 
 
-def _pydantic(parse: Callable[[Any], Any]) -> BeforeValidator:
+def pydantic_validator(parse: Callable[[Any], Any]) -> BeforeValidator:
     """Wrap a parser so its message reaches the user verbatim (no "Value error, " prefix)."""
 
     def validate(value: Any) -> Any:
@@ -194,21 +194,21 @@ def _string_or_number(pattern: str, description: str, **number: Any) -> WithJson
 
 Duration = Annotated[
     float,
-    _pydantic(parse_duration),
+    pydantic_validator(parse_duration),
     _string_or_number(DURATION_PATTERN, "Duration: '250us', '20ms', '2s', '5m', '1h' or seconds.", minimum=0),
 ]
 """Seconds, >= 0."""
 
 PositiveDuration = Annotated[
     float,
-    _pydantic(lambda value: parse_duration(value, positive=True)),
+    pydantic_validator(lambda value: parse_duration(value, positive=True)),
     _string_or_number(DURATION_PATTERN, "Duration > 0: '20ms', '2s', '5m' or seconds.", exclusiveMinimum=0),
 ]
 """Seconds, > 0."""
 
 Rate = Annotated[
     float,
-    _pydantic(parse_rate),
+    pydantic_validator(parse_rate),
     _string_or_number(RATE_PATTERN, "Rate > 0: '300/s', '18k/min', '5/h' or a number per second.",
                       exclusiveMinimum=0),
 ]
@@ -216,14 +216,14 @@ Rate = Annotated[
 
 Fraction = Annotated[
     float,
-    _pydantic(parse_fraction),
+    pydantic_validator(parse_fraction),
     _string_or_number(FRACTION_PATTERN, "Fraction: '60%' or a number between 0 and 1.", minimum=0, maximum=1),
 ]
 """A number in [0, 1]."""
 
 Count = Annotated[
     int,
-    _pydantic(parse_count),
+    pydantic_validator(parse_count),
     _string_or_number(COUNT_PATTERN, "Whole number >= 0: 20000, '20k', '1e6', '2.5M'.",
                       minimum=0, type="integer"),
 ]
@@ -231,7 +231,7 @@ Count = Annotated[
 
 Number = Annotated[
     float,
-    _pydantic(parse_number),
+    pydantic_validator(parse_number),
     _string_or_number(NUMBER_PATTERN, "A finite number; numeric strings such as '1e-3' are accepted."),
 ]
 """A finite float without units (shape parameters, weights)."""

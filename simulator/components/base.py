@@ -30,12 +30,16 @@ class Component(Protocol):
       a whole, once a fault asks for one; the builder stacks it on every edge into the component.
     * ``group``: the replica group of a component made of replicas (a service, a database), whose
       replicas faults and scalers act on; None for one that fails as a whole.
+    * ``models_own_outage``: True for a component that fails as a whole by itself (a DNS keeps
+      answering from caches, a registry stops renewing): faults call its ``fail_whole()`` and
+      ``restore_whole()`` instead of putting a gate in front of it.
     """
 
     name: str
     stats: Any
     gate: Any = None
     group: Any = None
+    models_own_outage: bool = False
     edges: Sequence = ()
 
     def handle(self, att: Any, done: Callable[[int], None]) -> None: ...

@@ -37,6 +37,8 @@ class DnsStats:
 class Dns(Component):
     """Component for ``kind: dns``."""
 
+    models_own_outage = True
+
     def __init__(self, ctx, spec, plan):
         self.name = spec.name
         self.spec = spec

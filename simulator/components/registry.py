@@ -35,6 +35,8 @@ class RegistryStats:
 class Registry(Component):
     """Component for ``kind: registry`` (a control-plane component: it carries no requests)."""
 
+    models_own_outage = True
+
     def __init__(self, ctx, spec, plan):
         self.name = spec.name
         self.spec = spec

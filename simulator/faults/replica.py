@@ -49,7 +49,7 @@ class ReplicaFault(Injector):
             component.track()
             self.group = group
             return
-        if hasattr(component, "fail_whole"):  # it models its own outage (a DNS, a registry)
+        if component.models_own_outage:  # a DNS, a registry
             self.whole = component
             return
         self.gate = Gate.of(self.ctx, component)

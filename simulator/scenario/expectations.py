@@ -22,13 +22,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field, WithJsonSchema, model_validator
 
 from simulator.scenario.base import Loc, SpecModel, spec_error
 from simulator.scenario.problems import suggest
 from simulator.scenario.variants import DEFAULT_VARIANT
-from simulator.units import parse_duration, parse_fraction, parse_number, parse_rate
+from simulator.units import parse_duration, parse_fraction, parse_number, parse_rate, pydantic_validator
 
 BOUNDS = ("at_least", "at_most", "above", "below")
 TESTS = (*BOUNDS, "better_than")
@@ -58,30 +57,20 @@ def _percentage(text: str) -> float:
     return parse_number(text[:-1]) / 100
 
 
-def _validator(parse: Any) -> BeforeValidator:
-    def validate(value: Any) -> Any:
-        try:
-            return parse(value)
-        except ValueError as error:
-            raise PydanticCustomError("unit", "{message}", {"message": str(error)}) from None
-
-    return BeforeValidator(validate)
-
-
 def _schema(description: str) -> WithJsonSchema:
     """Editors must accept ``"99%"`` and ``"250ms"`` as well as numbers."""
     return WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string"}], "description": description})
 
 
-Threshold = Annotated[float, _validator(parse_threshold),
+Threshold = Annotated[float, pydantic_validator(parse_threshold),
                       _schema("A number in the metric's unit, or '250ms', '99%', '300/s'.")]
 """A bound in the metric's own unit; units as in scenario files are accepted."""
 
-Margin = Annotated[float, _validator(parse_threshold), Field(ge=0),
+Margin = Annotated[float, pydantic_validator(parse_threshold), Field(ge=0),
                    _schema("A relative improvement >= 0: '20%' or 0.2.")]
 """A relative improvement >= 0: ``20%`` or 0.2."""
 
-Confidence = Annotated[float, _validator(parse_fraction), Field(gt=0, lt=1),
+Confidence = Annotated[float, pydantic_validator(parse_fraction), Field(gt=0, lt=1),
                        _schema("A confidence level between 0 and 1 (exclusive): '95%' or 0.95.")]
 """A confidence level strictly between 0 and 1: ``95%`` or 0.95."""
 
