@@ -93,6 +93,8 @@ class Attempt:
     into retry storms.
     """
 
+    # ``deadline`` (absolute time) is set only by a client that propagates its deadline (read it with
+    # getattr): an attempt costs one store less on the hot path.
     __slots__ = ("id", "t_arrival", "number", "last_backoff", "work", "is_settled", "client", "deadline",
                  "sticky")
 
@@ -104,7 +106,6 @@ class Attempt:
         self.work = work
         self.is_settled = False
         self.client = client
-        self.deadline = None  # absolute time; set only by a client that propagates its deadline
 
     def answer(self, outcome: int) -> None:
         """The entry component's ``done`` callback: the first word (answer or timeout) wins."""

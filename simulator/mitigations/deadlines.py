@@ -98,7 +98,7 @@ class EdgeCalls(Mitigation):
         """One try, raced against the edge's limit; the first word wins, the loser is ignored."""
         limit = self.timeout
         if self.propagate:
-            deadline = att.deadline
+            deadline = getattr(att, "deadline", None)  # set by propagating clients only
             if deadline is not None:
                 limit = min(limit, deadline - self.ctx.env.now)
         if limit == math.inf:

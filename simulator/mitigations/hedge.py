@@ -42,7 +42,7 @@ class HedgeCopy(Attempt):
     def __init__(self, parent: Attempt):
         self.parent = parent
         super().__init__(parent.id, parent.t_arrival, parent.number, parent.work, parent.client)
-        self.deadline = parent.deadline
+        self.deadline = getattr(parent, "deadline", None)
 
     @property
     def is_settled(self) -> bool:

@@ -46,20 +46,24 @@ class Client:
         self.population = None  # the workload's clients (simulator.workload.population), if declared
         self.sticky: list[int] = []  # request-level work slots kept across retries (set by the builder)
         self.retry_gate: Callable[[], bool] | None = None  # a retry budget's withdrawal, if any
-        self.on_request: Callable[[float], None] | None = None  # ... and its deposit per request
+        self._send_first = self._send  # a request's first attempt (a retry budget deposits first)
 
     def submit(self, now: float) -> Attempt:
         """A new logical request arrives at ``now`` (the current simulated time)."""
         att = Attempt(self._record_arrival(now, self.workload_index), now, 1, self._draw_first(), self)
-        if self.on_request is not None:
-            self.on_request(now)
-        self._send(att)
+        self._send_first(att)
         return att
 
     def use_retry_budget(self, deposit: Callable[[float], None], withdraw: Callable[[], bool]) -> None:
         """Every request deposits into the budget and every retry must withdraw from it (Finagle)."""
-        self.on_request = deposit
+        send, env = self._send, self.env
         self.retry_gate = withdraw
+
+        def deposit_and_send(att: Attempt) -> None:
+            deposit(env.now)
+            send(att)
+
+        self._send_first = deposit_and_send
 
     def keep_across_retries(self, slots: list[int]) -> None:
         """Retries reuse the first attempt's values of these work slots (see WorkPlan.sticky_slots).
@@ -73,9 +77,7 @@ class Client:
     def _submit_sticky(self, now: float) -> Attempt:
         att = Attempt(self._record_arrival(now, self.workload_index), now, 1, self._draw_first(), self)
         att.sticky = [att.work[i] for i in self.sticky]
-        if self.on_request is not None:
-            self.on_request(now)
-        self._send(att)
+        self._send_first(att)
         return att
 
     def inject(self, now: float, draw_work: Callable[[], list]) -> Attempt:
@@ -84,9 +86,7 @@ class Client:
         att = Attempt(self._record_arrival(now, self.workload_index), now, 1, draw_work(), self)
         if self.sticky:
             att.sticky = [att.work[i] for i in self.sticky]
-        if self.on_request is not None:
-            self.on_request(now)
-        self._send(att)
+        self._send_first(att)
         return att
 
     def _send(self, att: Attempt) -> None:
