@@ -75,7 +75,7 @@ class RateLimit(Mitigation):
 
     def _refuse(self) -> None:
         self.refused += 1
-        if self.ctx.warmup <= self.env.now < self.ctx.end:
+        if self.ctx.measuring():
             self.counted += 1
 
     def counters(self) -> dict[str, float]:

@@ -37,7 +37,7 @@ class RetryBudget(Mitigation):
         client = next(c for c in system.clients if c.workload_name == self.spec.target)
         client.use_retry_budget(self.deposit, self.try_withdraw)
 
-    def deposit(self, now: float | None = None) -> None:
+    def deposit(self) -> None:
         """A request (or an edge's logical call) puts ``ratio`` of a retry into the budget."""
         self.window.add(self.ctx.env.now, self.spec.ratio)
 

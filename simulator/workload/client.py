@@ -54,13 +54,13 @@ class Client:
         self._send_first(att)
         return att
 
-    def use_retry_budget(self, deposit: Callable[[float], None], withdraw: Callable[[], bool]) -> None:
+    def use_retry_budget(self, deposit: Callable[[], None], withdraw: Callable[[], bool]) -> None:
         """Every request deposits into the budget and every retry must withdraw from it (Finagle)."""
-        send, env = self._send, self.env
+        send = self._send
         self.retry_gate = withdraw
 
         def deposit_and_send(att: Attempt) -> None:
-            deposit(env.now)
+            deposit()
             send(att)
 
         self._send_first = deposit_and_send
@@ -109,7 +109,7 @@ class Client:
         """An answer came after the attempt was settled. It counts as a late answer (work a server
         did for nobody) only if a server served it, and only in the measured window: a dropped
         expired request or a refusal used no server time."""
-        if outcome in SERVED and self.ctx.warmup <= self.env.now < self.ctx.end:
+        if outcome in SERVED and self.ctx.measuring():
             self.late_answers += 1
 
     def _expire(self, att: Attempt) -> None:
