@@ -128,26 +128,67 @@ def test_no_scale_down_below_a_recommendation_of_the_window(lim, start_replicas,
         current = desired
 
 
+def _util(percents: list[float]) -> list[int]:
+    """Per-replica utilization fractions as the HPA reads them (milli-units of a 1000m request)."""
+    return [hpa.milli(p) for p in percents]
+
+
 def test_ratio_rounds_up():
     """The documented example: 200m against a 100m target doubles the replicas; 50m halves them."""
-    assert hpa.proposal(4, [0.2] * 4, 0.1, 0.1) == 8
-    assert hpa.proposal(4, [0.05] * 4, 0.1, 0.1) == 2
-    assert hpa.proposal(3, [0.7, 0.7, 0.7], 0.6, 0.1) == 4  # ceil(3.5)
+    per_pod = hpa.Target("average", 100)
+    assert hpa.proposal(4, [200] * 4, per_pod, 0.1) == 8
+    assert hpa.proposal(4, [50] * 4, per_pod, 0.1) == 2
+    assert hpa.proposal(3, _util([0.7] * 3), hpa.Target.of("utilization", 0.6), 0.1) == 4  # ceil(3.5)
+
+
+def test_walkthrough_php_apache_scales_to_seven():
+    """The HPA walkthrough: one pod at 305% of its request against a 50% target becomes
+    ceil(305 / 50 x 1) = 7 replicas."""
+    assert hpa.proposal(1, [3050], hpa.Target.of("utilization", 0.5), 0.1) == 7
+
+
+def test_integer_milli_units_as_kubernetes():
+    """Four replicas at a measured 0.10000000000045475 against a 40% target: in floating point
+    ceil(0.25000000000113687 x 4) = 2; Kubernetes reads 100m each, 10%, ratio 0.25 exactly -> 1."""
+    noisy = 0.10000000000045475
+    assert math.ceil(noisy / 0.4 * 4) == 2  # the floating-point reading this replaces
+    assert hpa.milli(noisy) == 100
+    assert hpa.proposal(4, _util([noisy] * 4), hpa.Target.of("utilization", 0.4), 0.1) == 1
+
+
+def test_utilization_is_a_truncated_whole_percent():
+    """sum(usage) x 100 / sum(requests) is integer division: 3 x 333m of 3 x 1000m is 33%, not 33.3%."""
+    target = hpa.Target.of("utilization", 0.3)
+    assert target.ratio([333, 333, 333]) == 33 / 30
+    assert hpa.Target("average", 1000).ratio([1000, 1000, 1001]) == 1.0  # 3001 // 3 = 1000
 
 
 def test_tolerance_band_leaves_the_scale_alone():
     """Within 10% of the target nothing changes, just outside it does."""
-    assert hpa.proposal(4, [0.65] * 4, 0.6, 0.1) == 4  # ratio 1.083
-    assert hpa.proposal(4, [0.55] * 4, 0.6, 0.1) == 4  # ratio 0.917
-    assert hpa.proposal(4, [0.70] * 4, 0.6, 0.1) == 5  # ratio 1.167: ceil(4.67)
-    assert hpa.proposal(4, [0.30] * 4, 0.6, 0.1) == 2
+    target = hpa.Target.of("utilization", 0.6)
+    assert hpa.proposal(4, _util([0.65] * 4), target, 0.1) == 4  # ratio 65/60 = 1.083
+    assert hpa.proposal(4, _util([0.55] * 4), target, 0.1) == 4  # ratio 0.917
+    assert hpa.proposal(4, _util([0.70] * 4), target, 0.1) == 5  # ratio 1.167: ceil(4.67)
+    assert hpa.proposal(4, _util([0.30] * 4), target, 0.1) == 2
 
 
 def test_starting_replicas_count_as_idle_on_a_scale_up():
     """Replicas still starting count as idle on a scale-up (and may cancel it), not on a scale-down."""
-    assert hpa.proposal(4, [1.0, 1.0], 0.6, 0.1, starting=2) == 4  # 0.5/0.6 flips direction: no change
-    assert hpa.proposal(3, [1.0, 1.0], 0.5, 0.1, starting=1) == 4  # 2/3 / 0.5 = 1.33 x 3 -> 4
-    assert hpa.proposal(3, [0.2, 0.2], 0.5, 0.1, starting=1) == 1  # scale-down ignores them
+    assert hpa.proposal(4, _util([1.0, 1.0]), hpa.Target.of("utilization", 0.6), 0.1,
+                        starting=2) == 4  # 50/60 flips direction: no change
+    half = hpa.Target.of("utilization", 0.5)
+    assert hpa.proposal(3, _util([1.0, 1.0]), half, 0.1, starting=1) == 4  # 66% / 50% x 3 -> ceil(3.96)
+    assert hpa.proposal(3, _util([0.2, 0.2]), half, 0.1, starting=1) == 1  # scale-down ignores them
+
+
+def test_missing_replicas_count_on_target_going_down_and_idle_going_up():
+    """A replica without a metric is taken at exactly the target on a scale-down (40% of 1000m is
+    400m), and at 0 on a scale-up."""
+    target = hpa.Target.of("utilization", 0.4)
+    # down: (100 + 100 + 400) x 100 // 3000 = 20% -> 0.5 x 3 = 1.5 -> 2
+    assert hpa.proposal(3, [100, 100], target, 0.1, missing=1) == 2
+    # up: (1000 + 1000 + 0) x 100 // 3000 = 66% -> 1.65 x 3 -> ceil(4.95) = 5
+    assert hpa.proposal(3, [1000, 1000], target, 0.1, missing=1) == 5
 
 
 def test_default_scale_up_doubles_or_adds_four_per_period():
@@ -275,3 +316,13 @@ def test_bad_autoscaler_is_one_line_with_its_key_path(validate_one_line, change,
     data = yaml.safe_load((SCENARIOS / "autoscaling-surge.yaml").read_text())
     data["mitigations"][0].update(change)
     assert expected in validate_one_line(data)
+
+
+def test_a_fractional_utilization_percent_is_refused(tmp_path):
+    """Kubernetes' averageUtilization is a whole percent; 65.5% is named as the bad key, not rounded."""
+    from simulator.scenario import ScenarioError
+
+    with pytest.raises(ScenarioError) as info:
+        _scenario(tmp_path, target_value="65.5%")
+    message = str(info.value)
+    assert "target_value" in message and "whole percent" in message and "65.5%" in message

@@ -41,6 +41,7 @@ class Autoscaler(Mitigation):
         self.group = None
         self.limits = limits_of(spec)
         self.history = hpa.History()
+        self.target = hpa.Target.of(spec.metric, spec.target_value)
         self.schedules: list[Schedule] = []
         self.scale_ups = 0
         self.scale_downs = 0
@@ -75,7 +76,8 @@ class Autoscaler(Mitigation):
         self.replicas_max = max(self.replicas_max, current)  # a schedule may have raised it
         value, values, starting, missing = self._measure()
         spec = self.spec
-        wanted = hpa.proposal(current, values, spec.target_value, spec.tolerance, starting, missing)
+        wanted = hpa.proposal(current, [hpa.milli(v) for v in values], self.target, spec.tolerance,
+                              starting, missing)
         decision = hpa.decide(now, current, wanted, self._limits_at(now), self.history)
         self.ctx.recorder.gauge(now, spec.target, {"desired": float(decision.desired)})
         if decision.desired != current:

@@ -4,8 +4,8 @@ Written from ``pkg/controller/podautoscaler`` (``replica_calculator.go`` and ``h
 as of the releases where ``selectPolicy: Min`` works and a period's starting count nets out both
 scale-ups and scale-downs):
 
-1. :func:`proposal` — ``ceil(ratio x replicas with metrics)`` with ``ratio = mean metric / target``;
-   no change inside the tolerance band. Replicas still starting are left out, and on a scale-up
+1. :func:`proposal` — ``ceil(ratio x replicas with metrics)`` with ``ratio = mean metric / target``
+   computed as Kubernetes does, in integers (:class:`Target`); no change inside the tolerance band. Replicas still starting are left out, and on a scale-up
    counted as idle (Kubernetes' "unready pods"); replicas without a metric (no capacity during the
    whole period) count as on target when scaling down and idle when scaling up ("missing pods").
    If counting them flips the direction or lands in the band, nothing changes.
@@ -20,8 +20,13 @@ Times are seconds. A recommendation or a scale event counts inside a window when
 younger than the window, as ``time.After(cutoff)`` does. Kubernetes reuses one stale slot per
 sync instead of pruning; stale recommendations are never counted, so pruning them is equivalent
 (for scale events see :func:`_store_event`).
-Deliberately not modelled: the integer milli-unit rounding of metric values, the CPU
-initialisation period and the readiness delay (a starting replica here is simply not ready).
+Metric values are integers as in Kubernetes (``metrics/utilization.go``): each replica's usage is
+read in milli-units (metrics-server reports whole nanocores; ``Quantity.MilliValue`` rounds them
+up), utilization is the truncated whole percent ``sum(usage) x 100 / sum(requests)`` and a Pods
+metric's average is ``sum // count``. So floating-point noise in a measured busy time (a
+utilization of 0.10000000000045) cannot tip ``ceil`` over a whole replica.
+Deliberately not modelled: the CPU initialisation period and the readiness delay (a starting
+replica here is simply not ready).
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ import math
 from dataclasses import dataclass, field
 
 INT32_MAX = 2**31 - 1
+REQUEST_MILLI = 1000
+"""Each replica's resource request: its whole capacity, 1000 milli-units ("one core")."""
 
 
 @dataclass(frozen=True)
@@ -87,23 +94,61 @@ class Decision:
 
 
 # --- 1. the replica calculator ------------------------------------------------------------------
-def proposal(current: int, values: list[float], target: float, tolerance: float,
+def milli(value: float) -> int:
+    """A measured value in milli-units as the HPA reads it: whole nano-units (what metrics-server
+    reports), then ``MilliValue``, which rounds up."""
+    nano = round(value * 1_000_000_000)
+    return -(-nano // 1_000_000)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A target in Kubernetes' integer units: a whole percent of the request (a Resource metric's
+    ``averageUtilization``) or an ``averageValue`` in milli-units (a Pods metric)."""
+
+    kind: str  # "utilization" | "average"
+    value: int
+
+    @classmethod
+    def of(cls, metric: str, target: float) -> Target:
+        """``utilization`` targets are fractions (0.6 is 60%); others are counts per replica."""
+        if metric == "utilization":
+            return cls("utilization", round(target * 100))
+        return cls("average", max(milli(target), 1))
+
+    def ratio(self, values: list[int]) -> float:
+        """``GetResourceUtilizationRatio`` / ``GetMetricUsageRatio`` on milli-unit values."""
+        if self.kind == "utilization":
+            return (sum(values) * 100 // (REQUEST_MILLI * len(values))) / self.value
+        return (sum(values) // len(values)) / self.value
+
+    def on_target(self) -> int:
+        """What a replica without a metric is taken to use on a scale-down: exactly the target."""
+        if self.kind == "utilization":
+            return REQUEST_MILLI * self.value // 100
+        return self.value
+
+
+def proposal(current: int, values: list[int], target: Target, tolerance: float,
              starting: int = 0, missing: int = 0) -> int:
-    """Replicas the metric asks for; ``values`` holds one metric value per ready replica."""
+    """Replicas the metric asks for; ``values`` holds one milli-unit value per ready replica.
+
+    Kubernetes: ``GetResourceReplicas`` / ``calcPlainMetricReplicas``.
+    """
     if not values:
         return current  # no metrics at all: Kubernetes reports an error and leaves the scale alone
-    ratio = sum(values) / len(values) / target
+    ratio = target.ratio(values)
     rebalance = starting > 0 and ratio > 1.0
     if not rebalance and missing == 0:
         if abs(1.0 - ratio) <= tolerance:
             return current
         return math.ceil(ratio * len(values))
     filled = list(values)
-    if missing:
-        filled += [target if ratio < 1.0 else 0.0] * missing
+    if missing and ratio != 1.0:  # at exactly 1.0 Kubernetes leaves them out
+        filled += [target.on_target() if ratio < 1.0 else 0] * missing
     if rebalance:
-        filled += [0.0] * starting
-    new_ratio = sum(filled) / len(filled) / target
+        filled += [0] * starting
+    new_ratio = target.ratio(filled)
     if abs(1.0 - new_ratio) <= tolerance or (ratio < 1.0 < new_ratio) or (new_ratio < 1.0 < ratio):
         return current
     replicas = math.ceil(new_ratio * len(filled))

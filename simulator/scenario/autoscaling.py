@@ -103,6 +103,10 @@ class AutoscalerSpec(MitigationBase):
         if limit is not None and self.target_value > limit:
             raise spec_error(f"a {self.metric} target must be at most 100%; got {self.target_value:g}",
                              "target_value")
+        percent = self.target_value * 100
+        if self.metric == "utilization" and abs(percent - round(percent)) > 1e-9:
+            raise spec_error("a utilization target is a whole percent, as Kubernetes' averageUtilization; "
+                             f"got {percent:g}%", "target_value")
         return self
 
     def check(self, scenario) -> list[tuple[tuple, str]]:
