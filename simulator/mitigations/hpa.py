@@ -4,11 +4,12 @@ Written from ``pkg/controller/podautoscaler`` (``replica_calculator.go`` and ``h
 as of the releases where ``selectPolicy: Min`` works and a period's starting count nets out both
 scale-ups and scale-downs):
 
-1. :func:`proposal` — ``ceil(ratio x replicas with metrics)`` with ``ratio = mean metric / target``
-   computed as Kubernetes does, in integers (:class:`Target`); no change inside the tolerance band. Replicas still starting are left out, and on a scale-up
-   counted as idle (Kubernetes' "unready pods"); replicas without a metric (no capacity during the
-   whole period) count as on target when scaling down and idle when scaling up ("missing pods").
-   If counting them flips the direction or lands in the band, nothing changes.
+1. :func:`proposal` — ``ceil(ratio x replicas with metrics)`` with ``ratio = mean metric /
+   target`` computed as Kubernetes does, in integers (:class:`Target`); no change inside the
+   tolerance band. Replicas still starting are left out, and on a scale-up counted as idle
+   (Kubernetes' "unready pods"); replicas without a metric (no capacity during the whole period)
+   count as on target when scaling down and idle when scaling up ("missing pods"). If counting
+   them flips the direction or lands in the band, nothing changes.
 2. :func:`decide` — outside ``[min, max]`` jump straight to the bound; otherwise *stabilize*
    (move from the current count towards the proposal no further than the lowest recommendation
    of the scale-up window and the highest of the scale-down window, the new one included) and
