@@ -19,7 +19,7 @@ Every number here is an *estimate*, computed from the spec alone, deterministic 
 * replicas: every replica built or scaled to (a service's ``replicas``, or its autoscaler's
   ``max_replicas`` or schedule's largest step if higher; a database's primary and read replicas;
   a balancer's copies); keys: the entries of the tables built up front (a Zipf catalog's
-  probabilities, a warm cache's entries, a workload's client population).
+  probabilities, a warm cache's entries, a workload's client population, a daily cycle's knots).
 * memory: a fixed base plus measured costs per request, replica and key (:data:`BYTES`).
 """
 
@@ -79,7 +79,8 @@ population builds (8 B each) and its temporaries."""
 FLAGS = {"requests": "--max-requests", "events": "--max-events", "replicas": "--max-replicas",
          "keys": "--max-keys", "memory": "--max-memory"}
 WHAT = {"requests": "requests", "events": "events (requests x hops x attempts)",
-        "replicas": "replicas", "keys": "table entries (key catalogs, clients)", "memory": "of memory"}
+        "replicas": "replicas", "keys": "table entries (key catalogs, clients, profile knots)",
+        "memory": "of memory"}
 BUILT = ("replicas", "keys")
 """Quantities the run builds up front, whatever its duration."""
 
@@ -92,7 +93,7 @@ def estimate(spec, duration: float | None = None) -> Estimate:
     events = sum(n * hops(spec, w.entry) * attempts(w.client.retry)
                  for n, w in zip(per_workload, spec.workload, strict=True))
     replicas, replica_where = _largest(replica_counts(spec))
-    keys, key_where = _largest(key_counts(spec))
+    keys, key_where = _largest(key_counts(spec, end))
     memory = BYTES["base"] + BYTES["request"] * requests + BYTES["replica"] * replicas + BYTES["key"] * keys
     busiest = max(range(len(per_workload)), key=per_workload.__getitem__)
     where = {"requests": f"workload.{spec.workload[busiest].name}", "events": "workload",
@@ -325,9 +326,10 @@ def _scaled_to(spec) -> dict[str, int]:
     return most
 
 
-def key_counts(spec) -> Iterable[tuple[str, float]]:
+def key_counts(spec, end: float) -> Iterable[tuple[str, float]]:
     """(key path, entries) of every table built up front: a Zipf law's probabilities (a uniform
-    law draws keys without a table), a warm cache's entries, a client population's weights."""
+    law draws keys without a table), a warm cache's entries, a client population's weights, and
+    the knots of a daily cycle (288 a period, built again for each surge on the workload)."""
     for component in spec.components:
         if component.kind != "cache":
             continue
@@ -339,3 +341,14 @@ def key_counts(spec) -> Iterable[tuple[str, float]]:
     for workload in spec.workload:
         if workload.clients is not None:
             yield f"workload.{workload.name}.clients.count", workload.clients.count
+        if workload.profile is not None and workload.profile.kind == "diurnal":
+            surges = sum(1 for f in spec.faults if f.kind == "surge" and f.target == workload.name)
+            knots = (1 + surges) * diurnal_knots(workload.profile, end)
+            yield f"workload.{workload.name}.profile.period", knots
+
+
+def diurnal_knots(profile, end: float) -> float:
+    """Knots :func:`simulator.workload.profiles.knots_for` builds for a daily cycle over [0, end]."""
+    from simulator.workload.profiles import _DIURNAL_POINTS_PER_PERIOD as per_period
+
+    return math.ceil(end / (profile.period / per_period)) + 2

@@ -119,6 +119,9 @@ HOSTILE = {
     "batch every 1ms": (_tiny(duration="1e6s", workload=_workload(
         "app", {"pattern": "batch", "items": 1000, "at": "0s", "every": "1ms"})), "--max-requests"),
     "duration 1e9s": (_tiny(duration="1e9s"), "--max-requests"),
+    "daily cycle of 1s over 1e5s": (_tiny(duration="1e5s", workload=[  # 100k requests, 29M knots
+        {**_workload("app", {"pattern": "poisson", "rate": "1/s"})[0],
+         "profile": {"kind": "diurnal", "period": "1s", "amplitude": 0.5}}]), "--max-keys"),
 }
 
 
