@@ -232,3 +232,18 @@ def test_replications_do_not_hold_every_run(tmp_path, monkeypatch):
                                                          "summary.csv"]
     assert (written / "base-r0" / "requests.parquet").stat().st_size > 0
     assert [p.name for p in out.iterdir()] == ["tiny"]  # the scratch folder is gone
+
+
+def test_help_states_the_defaults_the_limits_have():
+    """The options' help is written in cli/base.py (kept import-light for --help); it must say the
+    defaults :class:`Limits` applies."""
+    from simulator.cli.base import parse_count_option
+
+    text = " ".join(runner.invoke(app, ["run", "--help"], terminal_width=400).stdout.split())
+    defaults = Limits()
+    for flag, name in (("--max-requests", "requests"), ("--max-events", "events"),
+                       ("--max-replicas", "replicas"), ("--max-keys", "keys")):
+        shown = text.split(flag, 1)[1].split("(default ", 1)[1].split(")", 1)[0]
+        assert parse_count_option(shown) == getattr(defaults, name), flag
+    shown = text.split("--max-memory", 1)[1].split("(default ", 1)[1].split(")", 1)[0]
+    assert parse_bytes_option(shown) == defaults.memory
