@@ -24,6 +24,7 @@ from rich.console import Console
 from simulator.experiment import cli_support as show
 from simulator.experiment.errors import ExperimentError, Interrupted
 from simulator.experiment.executors import default_jobs
+from simulator.experiment.inputs import as_scenario
 from simulator.experiment.output import dumps
 
 ExitCode = int
@@ -94,8 +95,9 @@ def check_command(files: Sequence[str], *, replications: int | None, seed: int |
     with _outcome() as code:
         from simulator.experiment.check import check, write_check
 
+        scenarios = _within_budget([as_scenario(file) for file in files], duration)
         with show.run_progress(_stderr(), "check") as progress:
-            result = check(list(files), replications=replications, seed=seed, duration=duration,
+            result = check(scenarios, replications=replications, seed=seed, duration=duration,
                            jobs=_jobs(jobs), dask=dask, out=out, progress=progress)
         _stdout().print(show.check_table(result))
         for name in result.without_expectations:
@@ -106,6 +108,18 @@ def check_command(files: Sequence[str], *, replications: int | None, seed: int |
             typer.echo(f"report: {report}")
         code.value = 0 if result.passed else 1
     return code.value
+
+
+def _within_budget(scenarios: list[Any], duration: float | None) -> list[Any]:
+    """Every claimed variant of every file checked against the ``--max-*`` limits before the first
+    file runs (``check`` itself checks each file's runs only when it comes to that file)."""
+    from simulator.budget import check_variants
+
+    for scenario in scenarios:
+        claims = scenario.spec.expect
+        check_variants(scenario, dict.fromkeys(n for c in claims for n in (c.variant, c.better_than) if n),
+                       duration=duration)
+    return scenarios
 
 
 def report_command(directory: Path) -> ExitCode:
