@@ -33,6 +33,7 @@ from simulator.scenario.problems import Problem, ScenarioError, join_path, key_p
 from simulator.scenario.references import unreachable_components
 from simulator.scenario.schema import ScenarioSpec
 from simulator.scenario.variants import DEFAULT_VARIANT, declared_variants
+from simulator.scenario.yamlread import MAX_FILE_BYTES, LimitError, load_limited
 
 Override = str | tuple[str, Any]
 """``"components.app.replicas=8"`` as typed on the command line, or an already parsed pair."""
@@ -175,21 +176,6 @@ def locate_scenario(path_or_builtin_name: str | Path) -> Path:
                                                 + suggest(path.stem, names))])
 
 
-class _StrictSafeLoader(yaml.SafeLoader):
-    """yaml.SafeLoader that refuses duplicate keys instead of silently keeping the last one."""
-
-    def construct_mapping(self, node, deep=False):
-        seen = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, str | int | float | bool) and key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r} (a second value would silently replace the first)",
-                    key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
 def read_yaml(path: Path, source: str) -> Any:
     """Parse a YAML file safely (no object construction); syntax errors and duplicate keys become a
     problem with line and column."""
@@ -197,20 +183,26 @@ def read_yaml(path: Path, source: str) -> Any:
 
 
 def _read_yaml_lines(path: Path, source: str) -> tuple[Any, YamlLines]:
-    """``read_yaml``, plus where each key and list entry is written in the file."""
+    """``read_yaml``, plus where each key and list entry is written in the file.
+
+    The file's size, nesting and alias expansion are limited (see ``yamlread``): a hostile file is
+    refused before it is expanded, in a fraction of a second.
+    """
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            message = (f"not read: the file has {size / 2**20:.1f} MiB; scenario files are limited "
+                       f"to {MAX_FILE_BYTES // 2**20} MiB")
+            raise ScenarioError([Problem(source, "", message)])
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ScenarioError([Problem(source, "", f"cannot read the file: {error}")]) from None
-    loader = _StrictSafeLoader(text)
-    try:  # what yaml.load does, keeping the composed node for its line numbers
-        node = loader.get_single_node()
-        data = None if node is None else loader.construct_document(node)
-        lines = None if node is None else YamlLines.from_node(node, loader)
+    try:
+        data, lines = load_limited(text, YamlLines.from_node)
+    except LimitError as error:
+        raise ScenarioError([Problem(source, "", f"not read: {error}")]) from None
     except yaml.YAMLError as error:
         raise ScenarioError([Problem(source, "", _yaml_message(error))]) from None
-    finally:
-        loader.dispose()
     if data is None or lines is None:
         raise ScenarioError([Problem(source, "", "the file is empty; expected a mapping with name, duration, "
                                                  "workload and components")])

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from simulator.scenario.problems import Problem, ScenarioError, suggest
+from simulator.scenario.yamlread import load_limited
 
 COMMAND_LINE = "<command line>"
 
@@ -36,7 +37,7 @@ def parse_set_option(text: str) -> tuple[str, Any]:
     if not separator or not path:
         raise _set_error(text, "expected PATH=VALUE, such as components.app.replicas=8")
     try:
-        return path, yaml.safe_load(value)
+        return path, load_limited(value)[0]
     except yaml.YAMLError as error:
         raise _set_error(text, f"the value is not valid YAML: {_first_line(error)}") from None
 
