@@ -3,6 +3,7 @@ a file is reported in one run, and command-line overrides are judged like the fi
 
 from __future__ import annotations
 
+import json
 import resource
 import time
 
@@ -81,3 +82,103 @@ def test_a_set_value_is_read_with_the_same_limits():
     bomb = "[" * 200 + "]" * 200
     with pytest.raises(ScenarioError, match="levels"):
         load_scenario("mmc", overrides=[f"description={bomb}"])
+
+
+FIVE_MISTAKES = """name: five
+duration: 10s
+warmup: 20s
+workload:
+  - {name: w, entry: nosuch, arrivals: {pattern: poisson, rate: 1/s}}
+components:
+  - {kind: service, name: s, replicas: -1, service_time: 1ms}
+faults:
+  - {name: boom, kind: crash, target: s, at: 50s, duration: 1s}
+variants:
+  big: {components.zz.replicas: 3}
+"""
+
+
+def _problems(tmp_path, text: str, overrides=()) -> list[str]:
+    path = tmp_path / "scenario.yaml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path, overrides=list(overrides))
+    return [str(problem).removeprefix(f"{path}") for problem in caught.value.problems]
+
+
+def test_every_problem_of_a_file_is_reported_in_one_run_in_file_order(tmp_path):
+    """Field errors (replicas) used to hide every cross-field check: 2 of these 5 were reported."""
+    assert _problems(tmp_path, FIVE_MISTAKES) == [
+        ":3: warmup: must be less than duration (10s); got 20s",
+        ":5: workload[0].entry: 'nosuch' names no component; known components: s",
+        ":7: components[0].replicas: must be at least 1; got -1",
+        ":9: faults[0].at: starts at 50s, after the run ends (10s)",
+        ":11: variants.big: components.zz: no entry named 'zz' in components (known: s)",
+    ]
+
+
+def test_a_check_that_needs_an_invalid_field_stays_silent(tmp_path):
+    """A fault picking replica 3 is judged against the service's replicas only when they are valid:
+    with ``replicas: -1`` nothing is said about the fault that fixing replicas could change."""
+    text = FIVE_MISTAKES.replace("at: 50s, duration: 1s", "at: 5s, duration: 1s, replicas: [3]")
+    problems = _problems(tmp_path, text.replace("warmup: 20s", "warmup: 1s"))
+    assert [p.split(":")[2].strip() for p in problems] == ["workload[0].entry", "components[0].replicas",
+                                                           "variants.big"]
+
+
+def test_a_bad_set_path_is_reported_with_the_file_problems(tmp_path):
+    problems = _problems(tmp_path, FIVE_MISTAKES, overrides=["components.nope.replicas=2"])
+    assert len(problems) == 6 and problems[-1].startswith(": --set: components.nope: no entry named 'nope'")
+
+
+def _with_variants(*names: str) -> str:
+    return HEAD + "variants:\n" + "".join(f"  {json.dumps(name)}: {{}}\n" for name in names)
+
+
+@pytest.mark.parametrize(("first", "second", "folder"), [
+    ("a/b", "a-b", "a-b"),  # both the folder a-b: run crashed after simulating, compare overwrote runs
+    ("é", "è", "unnamed"),  # non-ASCII letters all vanish from folder names
+    ("Fast", "fast", "fast"),  # one folder on case-insensitive file systems
+])
+def test_variants_that_would_share_a_results_folder_are_refused(tmp_path, first, second, folder):
+    problems = _problems(tmp_path, _with_variants(first, second))
+    assert problems == [f":9: variants.{second}: variant name gives the same results folder ('{folder}') as "
+                        f"variant '{first}': folder names keep only letters, digits, '.', '_' and '-' and "
+                        "ignore case; rename one"]
+
+
+def test_names_that_plots_or_file_systems_cannot_take_are_refused(tmp_path):
+    problems = _problems(tmp_path, _with_variants("cost $x$", "v" * 101, "tab\there"))
+    assert problems == [
+        ":8: variants.cost $x$: variant name must not contain '$' (plots would read the text between two "
+        "'$' as math)",
+        f":9: variants.{'v' * 101}: variant name is 101 characters long; names are limited to 100 (they "
+        "become folder names)",
+        ":10: variants.tab\there: variant name must not contain control characters such as tabs or line "
+        "breaks; got 'tab\\there'",
+    ]
+
+
+def test_long_scenario_and_component_names_are_refused(tmp_path):
+    text = HEAD.replace("name: door", "name: " + "d" * 101).replace("name: s,", "name: " + "s" * 101 + ",")
+    problems = _problems(tmp_path, text)
+    assert problems[0] == (":1: name: scenario name is 101 characters long; names are limited to 100 "
+                           "(they become folder names)")
+    assert problems[2].startswith(":6: components[0].name: must be at most 100 characters long")
+
+
+def test_folder_forms_agree_with_the_folders_written():
+    """names.folder_forms repeats the rules of results._safe_name and store.safe_name: hold it to them."""
+    from simulator.experiment.store import safe_name
+    from simulator.results import _safe_name
+    from simulator.scenario.names import folder_forms
+
+    for name in ["a/b", "a-b", "..x..", "é", "x=1,y+2", "A B", "--", "base", "v" * 80]:
+        assert folder_forms(name) == (_safe_name(name).casefold(), safe_name(name).casefold())
+
+
+def test_retry_attempts_beyond_the_16_bit_counter_are_refused(tmp_path):
+    """70,000 attempts used to end a run in ``internal error: OverflowError``."""
+    text = HEAD.replace("rate: 1/s}", "rate: 1/s}, client: {retry: {max_attempts: 70000}}")
+    assert _problems(tmp_path, text) == [":4: workload[0].client.retry.max_attempts: must be at most 65535; "
+                                         "got 70000"]

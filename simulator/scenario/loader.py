@@ -29,6 +29,7 @@ from simulator.scenario.csvprofile import ProfileCache, with_csv_points
 from simulator.scenario.locations import Keys, YamlLines
 from simulator.scenario.messages import validation_problems
 from simulator.scenario.overrides import apply_overrides, parse_set_option
+from simulator.scenario.partial import partial_problems
 from simulator.scenario.problems import Problem, ScenarioError, join_path, key_path, suggest
 from simulator.scenario.references import unreachable_components
 from simulator.scenario.schema import ScenarioSpec
@@ -127,18 +128,18 @@ def _scenario(data: Any, source: str, base_dir: Path | None, overrides: Sequence
                                                  f"components at the top level; got {_kind(data)}")])
     pairs = _parse_overrides(overrides)
     raw, issues = apply_overrides(data, pairs)
-    if issues:
-        raise ScenarioError(Problem(source, "--set", f"{path}: {message}") for path, message in issues)
-    spec, problems = _validate(raw, source, base_dir, profiles)
+    problems = [Problem(source, "--set", f"{path}: {message}") for path, message in issues]
+    spec, found = _validate(raw, source, base_dir, profiles)
+    problems += found
     variant_specs: dict[str, ScenarioSpec] = {}
     for name in declared_variants(raw):
         variant_spec, variant_problems = _check_variant(raw, name, pairs, source, base_dir, profiles,
-                                                        paths_only=spec is None)
+                                                        paths_only=spec is None, reported=issues)
         problems += variant_problems
         if variant_spec is not None:
             variant_specs[name] = variant_spec
     if spec is None or problems:
-        raise ScenarioError(_with_lines(problems, lines, data, raw))
+        raise ScenarioError(_in_file_order(_with_lines(problems, lines, data, raw)))
     warnings = _with_lines(_unreached(source, variant_specs or {DEFAULT_VARIANT: spec}), lines, data, raw)
     return Scenario(source, base_dir, raw, spec, list(declared_variants(raw)) or [DEFAULT_VARIANT], pairs,
                     tuple(warnings), variant_specs, profiles)
@@ -216,6 +217,12 @@ def _with_lines(problems: list[Problem], lines: YamlLines | None, data: Any, raw
     return [dataclasses.replace(problem, line=_line(problem.path, lines, data, raw)) for problem in problems]
 
 
+def _in_file_order(problems: list[Problem]) -> list[Problem]:
+    """Problems by line, then those the file does not write (``--set`` values, paths a variant
+    leaves alone); the order found is kept among problems on the same line and without lines."""
+    return sorted(problems, key=lambda problem: float("inf") if problem.line is None else problem.line)
+
+
 def _line(path: str, lines: YamlLines, data: Any, raw: Any) -> int | None:
     """The line of ``path``, else of its nearest ancestor in the file; ``None`` when neither says it.
 
@@ -266,12 +273,14 @@ def _parse_overrides(overrides: Sequence[Override]) -> tuple[tuple[str, Any], ..
 
 def _check_variant(raw: dict[str, Any], name: str, pairs: Iterable[tuple[str, Any]], source: str,
                    base_dir: Path, profiles: ProfileCache, *,
-                   paths_only: bool = False) -> tuple[ScenarioSpec | None, list[Problem]]:
+                   paths_only: bool = False, reported: Iterable[tuple[str, str]] = ()
+                   ) -> tuple[ScenarioSpec | None, list[Problem]]:
     """Apply a variant's overrides (then ``--set`` again) and validate the result.
 
     Problems are reported under ``variants.NAME``, with list entries shown by name as the overrides
     address them. With ``paths_only`` (the base itself is invalid) only the override paths are
-    checked: schema problems would just repeat the base's.
+    checked: schema problems would just repeat the base's; so would ``--set`` paths that failed on
+    the base already (``reported``).
     """
     where = f"variants.{name}"
     overrides = declared_variants(raw).get(name) or {}
@@ -279,6 +288,7 @@ def _check_variant(raw: dict[str, Any], name: str, pairs: Iterable[tuple[str, An
         return None, []  # the schema reports variants.NAME: expected a mapping
     data, issues = apply_overrides(raw, overrides)
     data, more = apply_overrides(data, pairs)
+    more = [issue for issue in more if issue not in set(reported)]
     problems = [Problem(source, where, f"{path}: {message}") for path, message in issues + more]
     if problems or paths_only:
         return None, problems
@@ -294,7 +304,9 @@ def _validate(data: dict[str, Any], source: str, base_dir: Path, profiles: Profi
         spec = ScenarioSpec.model_validate(copy.deepcopy(data))
     except ValidationError as error:
         problems = validation_problems(error, data, ScenarioSpec, file=source, prefix=prefix, by_name=by_name)
-        return None, problems
+        problems += [Problem(source, join_path(prefix, key_path(data, loc, by_name=by_name)), message)
+                     for loc, message in partial_problems(data)]
+        return None, list(dict.fromkeys(problems))
     spec, errors = with_csv_points(spec, base_dir, profiles)
     problems = [Problem(source, join_path(prefix, key_path(data, ("workload", index, "profile", "path"),
                                                            by_name=by_name)), message)
