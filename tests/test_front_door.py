@@ -182,3 +182,29 @@ def test_retry_attempts_beyond_the_16_bit_counter_are_refused(tmp_path):
     text = HEAD.replace("rate: 1/s}", "rate: 1/s}, client: {retry: {max_attempts: 70000}}")
     assert _problems(tmp_path, text) == [":4: workload[0].client.retry.max_attempts: must be at most 65535; "
                                          "got 70000"]
+
+
+WITH_FAULT = HEAD + "faults:\n  - {name: boom, kind: crash, target: s, at: 6s, duration: 1s}\n"
+
+
+def test_a_duration_override_that_drops_a_fault_is_refused_like_the_file(tmp_path):
+    """``--duration 5s`` used to run without the fault at 6s, although the file saying 5s is refused."""
+    path = tmp_path / "fault.yaml"
+    path.write_text(WITH_FAULT)
+    outcome = CliRunner().invoke(app, ["run", str(path), "--duration", "5s", "--no-plots",
+                                       "--out", str(tmp_path / "out")])
+    assert outcome.exit_code == 2, outcome.output
+    expected = f"{path}: --duration 5s: faults[0].at: starts at 6s, after the run ends (5s)"
+    assert outcome.output.strip() == expected
+    assert not (tmp_path / "out").exists()
+
+
+def test_experiments_check_a_duration_override_before_any_run(tmp_path):
+    from simulator.experiment.tasks import make_tasks
+
+    path = tmp_path / "fault.yaml"
+    path.write_text(WITH_FAULT)
+    scenario = load_scenario(path)
+    with pytest.raises(ScenarioError, match=r"--duration 5s: faults\[0\]\.at"):
+        make_tasks(scenario, ["base"], [0], duration=5.0)
+    assert make_tasks(scenario, ["base"], [0], duration=7.0)[0].duration == 7.0
