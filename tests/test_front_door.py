@@ -31,9 +31,12 @@ def _bomb(levels: int, indent: str = "  ") -> str:
 
 
 def _refused_quickly(tmp_path, text: str, *words: str) -> str:
-    """Validate ``text`` in-process: exit 2, one line naming the file and the limit, well under a second,
-    and no large allocation (max RSS grows by less than 50 MB)."""
+    """Validate ``text`` in-process: exit 2, one line naming the file and the limit, in under a second
+    on a busy machine (it takes milliseconds; before the limits, 21 s and 1.3 GB for 8 levels), and no
+    large allocation (max RSS grows by less than 50 MB)."""
     path = tmp_path / "hostile.yaml"
+    path.write_text(HEAD)
+    CliRunner().invoke(app, ["validate", str(path)])  # imports done, so only the reading is timed
     path.write_text(text)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
@@ -44,7 +47,7 @@ def _refused_quickly(tmp_path, text: str, *words: str) -> str:
     assert outcome.exit_code == 2, outcome.output
     assert len(lines) == 1 and lines[0].startswith(f"{path}: not read:"), outcome.output
     assert all(word in lines[0] for word in words), lines[0]
-    assert elapsed < 0.5 and grown_mb < 50, (elapsed, grown_mb)
+    assert elapsed < 1.0 and grown_mb < 50, (elapsed, grown_mb)
     return lines[0]
 
 
@@ -208,3 +211,13 @@ def test_experiments_check_a_duration_override_before_any_run(tmp_path):
     with pytest.raises(ScenarioError, match=r"--duration 5s: faults\[0\]\.at"):
         make_tasks(scenario, ["base"], [0], duration=5.0)
     assert make_tasks(scenario, ["base"], [0], duration=7.0)[0].duration == 7.0
+
+
+def test_an_autoscaler_without_startup_gets_the_container_preset(tmp_path):
+    """Found by tests/test_fuzz.py: the default ``startup`` was never validated, so any autoscaler
+    without one ended its run in ``internal error: AttributeError: 'dict' object has no attribute 'dist'``."""
+    path = tmp_path / "hpa.yaml"
+    path.write_text(HEAD.replace("10s", "60s") + "mitigations:\n  - {kind: autoscaler, name: hpa, target: s, "
+                                                 "metric: utilization, target_value: 0.5, max_replicas: 3}\n")
+    startup = load_scenario(path).spec.mitigations[0].startup
+    assert (startup.dist, startup.value) == ("constant", 5.0)

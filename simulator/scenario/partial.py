@@ -44,7 +44,8 @@ def partial_problems(raw: Mapping[str, Any]) -> list[tuple[Loc, str]]:
 def _dangling_names(spec: Any, raw: Mapping[str, Any]) -> list[tuple[Loc, str]]:
     """Workload entries and fault targets naming no component at all, when some components are
     invalid: a name that no entry of ``components:`` has is wrong whatever those entries hold."""
-    names = {entry.get("name"): None for entry in raw.get("components") or []
+    entries = raw.get("components")
+    names = {entry.get("name"): None for entry in (entries if isinstance(entries, list) else [])
              if isinstance(entry, Mapping) and isinstance(entry.get("name"), str)}
     if not names:  # no components at all is its own problem; every name would dangle
         return []
