@@ -59,6 +59,11 @@ TAME = [0, 1, 2, 3, 0.5, "0s", "1s", "2s", "500ms", "10ms", "50%", "10%", "5/s",
 """Plausible values, for documents that should often validate (and are run)."""
 
 
+def _pick(draw: st.DrawFn, pool: list[Any]) -> Any:
+    """A copy of one value of ``pool``: a document must never share (and mutate) the pool's ``{}``."""
+    return copy.deepcopy(draw(st.sampled_from(pool)))
+
+
 @contextmanager
 def _no_hang(seconds: int = HANG_SECONDS) -> Iterator[None]:
     """Fail the example, not the suite, if it takes longer than ``seconds`` of wall-clock time."""
@@ -124,18 +129,21 @@ def mutated_builtins(draw: st.DrawFn) -> Any:
             break
         path = draw(st.sampled_from(places))
         parent, key = _parent(document, path), path[-1]
-        action = draw(st.sampled_from(["replace", "replace", "delete", "unknown_key", "wrap", "duplicate"]))
+        action = draw(st.sampled_from(["replace", "replace", "delete", "unknown_key", "wrap", "duplicate",
+                                       "rekey"]))
         if action == "replace":
-            parent[key] = draw(st.sampled_from(HOSTILE))
+            parent[key] = _pick(draw, HOSTILE)
         elif action == "delete":
             del parent[key]
         elif action == "unknown_key" and isinstance(parent[key], dict):
             parent[key][draw(st.sampled_from(["replicaz", "kind", "name", "1", "enabled"]))] = \
-                draw(st.sampled_from(HOSTILE))
+                _pick(draw, HOSTILE)
         elif action == "wrap":
             parent[key] = [parent[key]]
         elif action == "duplicate" and isinstance(parent, list):
             parent.append(copy.deepcopy(parent[key]))
+        elif action == "rekey" and isinstance(parent, dict):  # keys YAML allows: numbers, null, dotted text
+            parent[draw(st.sampled_from([1, 2.5, None, True, "a.b", "[0]", ""]))] = parent.pop(key)
     return document
 
 
@@ -200,7 +208,7 @@ def _value(draw: st.DrawFn, annotation: Any, names: list[str], pool: list[Any], 
         return draw(st.sampled_from(unit))
     if choice < 8 and names:
         return draw(st.sampled_from(names))
-    return draw(st.sampled_from(pool))
+    return _pick(draw, pool)
 
 
 def _unit_values(text: str, names: list[str]) -> list[Any]:
@@ -234,7 +242,7 @@ def _entry(draw: st.DrawFn, model: type[BaseModel], names: list[str], pool: list
             if keep < 9:
                 entry[field_name] = get_args(field.annotation)[0]
         elif field_name == "name":
-            entry[field_name] = f"gen{draw(st.integers(0, 3))}" if keep < 9 else draw(st.sampled_from(pool))
+            entry[field_name] = f"gen{draw(st.integers(0, 3))}" if keep < 9 else _pick(draw, pool)
         elif keep < (9 if field.is_required() else optional_odds):
             entry[field_name] = _value(draw, field.annotation, names, pool, depth, field.metadata)
     if pool is not TAME and draw(st.integers(0, 19)) == 0:
@@ -288,7 +296,7 @@ def _add_variants(draw: st.DrawFn, document: dict, pool: list[Any]) -> None:
     variants = {}
     for _ in range(draw(st.integers(1, 3))):
         name = draw(st.sampled_from(["a", "b", "fast", "a/b", "a-b", "Fast", "", "x" * 120, "$m$", "é"]))
-        variants[name] = {draw(st.sampled_from(paths)): draw(st.sampled_from(pool))
+        variants[name] = {draw(st.sampled_from(paths)): _pick(draw, pool)
                           for _ in range(draw(st.integers(0, 2)))}
     document["variants"] = variants
 
