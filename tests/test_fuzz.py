@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import signal
-import tempfile
 import types
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +39,13 @@ from simulator.scenario.mitigations import ALL_SPECS
 from simulator.scenario.queue import QueueSpec
 from simulator.scenario.workload import BatchArrivalsSpec
 
+
+@pytest.fixture(scope="module")
+def work_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where documents are written to be read back as files (one folder for the whole module)."""
+    return tmp_path_factory.mktemp("fuzz")
+
+
 FUZZ = settings(derandomize=True, database=None, deadline=None, print_blob=False,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.filter_too_much])
@@ -48,7 +54,6 @@ HANG_SECONDS = 10
 
 BUILTINS = {entry.name: yaml.safe_load(entry.path.read_text(encoding="utf-8"))
             for entry in builtin_scenarios()}
-WORK = Path(tempfile.mkdtemp(prefix="cascade-fuzz-"))
 
 HOSTILE = [None, True, False, 0, -1, -0.5, 1, 2.5, 10**30, -(10**30), 1e308, float("inf"), float("nan"),
            "", "abc", "-5s", "1e400s", "nan", "inf", "5s", "0s", "10ms", "50%", "150%", "10/s", "1e12/s",
@@ -79,13 +84,14 @@ def _no_hang(seconds: int = HANG_SECONDS) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _outcome(document: Any, *, as_file: bool) -> Any:
-    """Load ``document`` (written as YAML and read back, or as a dict); a scenario or ``None`` when
-    refused with a proper user error; any other exception propagates and fails the example."""
+def _outcome(document: Any, *, into: Path | None = None) -> Any:
+    """Load ``document`` (written as YAML into the folder ``into`` and read back, or as a dict); a
+    scenario or ``None`` when refused with a proper user error; any other exception propagates and
+    fails the example."""
     with _no_hang():
         try:
-            if as_file:
-                path = WORK / "fuzz.yaml"
+            if into is not None:
+                path = into / "fuzz.yaml"
                 text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
                 path.write_text(text, encoding="utf-8")
                 return load_scenario(path)
@@ -147,10 +153,10 @@ def mutated_builtins(draw: st.DrawFn) -> Any:
     return document
 
 
-@settings(FUZZ, max_examples=1200)
+@settings(FUZZ, max_examples=1500)
 @given(mutated_builtins(), st.booleans())
-def test_mutated_builtin_scenarios_load_or_are_refused_cleanly(document, as_file):
-    _outcome(document, as_file=as_file)
+def test_mutated_builtin_scenarios_load_or_are_refused_cleanly(work_dir, document, as_file):
+    _outcome(document, into=work_dir if as_file else None)
 
 
 SET_VALUES = ["8", "-1", "0", "1e400", "abc", "[1, 2]", "{a: 1}", "", "null", "5s", "-5s", "true", "50%",
@@ -315,10 +321,10 @@ def generated_documents(draw: st.DrawFn, pool: list[Any] = HOSTILE) -> Any:
     return document
 
 
-@settings(FUZZ, max_examples=1500)
+@settings(FUZZ, max_examples=2000)
 @given(generated_documents(), st.booleans())
-def test_generated_sections_load_or_are_refused_cleanly(document, as_file):
-    _outcome(document, as_file=as_file)
+def test_generated_sections_load_or_are_refused_cleanly(work_dir, document, as_file):
+    _outcome(document, into=work_dir if as_file else None)
 
 
 TINY = {
@@ -348,7 +354,7 @@ def test_generated_documents_that_validate_also_run(document):
     """A 20-second run (400 requests) of each document that validates: no exception but a user error."""
     from simulator.runner import run
 
-    scenario = _outcome(document, as_file=False)
+    scenario = _outcome(document)
     if scenario is None:
         return
     with _no_hang():
@@ -365,15 +371,7 @@ def test_the_generators_reach_valid_documents_too():
     @settings(FUZZ, max_examples=60)
     @given(tame_documents())
     def collect(document):
-        accepted.append(_outcome(document, as_file=False) is not None)
+        accepted.append(_outcome(document) is not None)
 
     collect()
     assert 0.05 < sum(accepted) / len(accepted) < 0.95, sum(accepted)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _clean_work_dir():
-    yield
-    for path in WORK.iterdir():
-        path.unlink()
-    WORK.rmdir()
