@@ -18,7 +18,7 @@ from simulator.accounting import check_accounting
 from simulator.analysis import add_availability, summarize, traffic_frame
 from simulator.build import build, start
 from simulator.recovery import recovery_metrics
-from simulator.scenario import Problem, ScenarioError
+from simulator.scenario.overrides import with_duration
 from simulator.scenario.variants import DEFAULT_VARIANT
 
 PROGRESS_STEPS = 100
@@ -72,11 +72,8 @@ def run_spec(spec, variant: str | None = None, *, seed: int | None = None, repli
 
 
 def _with_duration(source: str, spec, duration: float):
-    """The spec with another duration, still honouring warm-up < duration."""
-    if duration <= spec.warmup:
-        message = f"--duration {duration:g}s must be longer than warmup {spec.warmup:g}s"
-        raise ScenarioError([Problem(source, "duration", message)])
-    return spec.model_copy(update={"duration": float(duration)})
+    """The spec with another duration, judged like a file that says it (warm-up, fault times...)."""
+    return with_duration(spec, duration, source)
 
 
 def _advance(env, end: float, progress) -> None:
