@@ -91,11 +91,13 @@ def check(
     report: Annotated[Path | None, typer.Option(metavar="DIR",
                                                 help="Write report.json and summary.md here.")] = None,
     html: Annotated[bool, typer.Option("--html", help="Also write report.html (with --report).")] = False,
+    allow_empty: Annotated[bool, typer.Option(
+        "--allow-empty", help="Accept files without expect: (otherwise exit 2: nothing to check).")] = False,
 ) -> None:
     """Check the scenarios' expect: claims; exit 0 if all hold, 1 if any fails, 2 on bad input."""
     _exit_with(lambda commands: commands.check_command(
         files, replications=replications, seed=seed, duration=duration, jobs=jobs, dask=dask, out=out,
-        report=report, html=html))
+        report=report, html=html, allow_empty=allow_empty))
 
 
 def report(
