@@ -133,14 +133,16 @@ AFTERMATH = {"crash": "startup", "surge": "decay"}
 
 def trigger_spans(injectors, mitigations, spike_profiles=()) -> list[tuple[float, float | None]]:
     """(start, end or None) of every trigger (simulator.recovery): each fault until its effect is
-    over, each release until its rollback (never rolled back: None, it lasts), each workload's
+    over, each release until one version has all traffic for good, by rollback or by promotion
+    after passing its analysis (a big bang, never judged, lasts: None), each workload's
     ``spike`` profile (a surge written into the workload) until its decay is over."""
     spans = []
     for injector in injectors:
         end, key = injector.end_time, AFTERMATH.get(injector.spec.kind)
         spans.append((injector.start_time, end + getattr(injector.spec, key) if key and end is not None
                       else end))
-    spans += [(m.spec.at, m.rollback_at) for m in mitigations if isinstance(m, Deployment)]
+    spans += [(m.spec.at, m.rollback_at if m.rollback_at is not None else m.promoted_at)
+              for m in mitigations if isinstance(m, Deployment)]
     return spans + [(p.at, p.at + p.rise + p.hold + p.decay) for p in spike_profiles]
 
 

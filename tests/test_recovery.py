@@ -327,3 +327,28 @@ def test_crash_start_up_counts_as_recovery_time():
     assert list(ends["t"]) == [pytest.approx(270.0)]
     assert ran.summary["time_to_recover"] == pytest.approx(20.0, abs=1.0)
     assert ran.summary["stuck"] is False and ran.summary["overloaded"] is False
+
+
+def test_rate_limits_without_a_fault_is_overloaded_not_stuck():
+    """rate-limits has no trigger; its limiters keep availability near 70%, below the 99% SLO.
+    Before: stuck True on every limited variant. Now: stuck null, overloaded True."""
+    from simulator import load_scenario
+    from simulator.runner import run
+
+    summary = run(load_scenario("rate-limits"), "token_bucket").summary
+    assert summary["availability"] < 0.9
+    assert summary["stuck"] is None and summary["overloaded"] is True
+
+
+def test_a_release_is_a_trigger_over_at_its_rollback_or_promotion():
+    """bad-release: a canary that passes and is promoted is over then (time_to_recover 0: never
+    degraded; before: null); a big bang, never judged, lasts (null: not recovered from it); and a
+    release is a trigger, so stuck is judged (false), where no release at all leaves it null."""
+    from simulator import load_scenario
+    from simulator.runner import run
+
+    scenario = load_scenario("bad-release")
+    good = run(scenario, "good_canary").summary
+    assert good["time_to_recover"] == 0.0 and good["stuck"] is False
+    assert run(scenario, "big_bang").summary["time_to_recover"] is None
+    assert run(scenario, "no_release").summary["stuck"] is None
