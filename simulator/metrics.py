@@ -99,7 +99,8 @@ CATALOGUE: dict[str, Family] = {
     "amplification": Family(AVERAGE, LOWER, "attempts per request", MEASURED, HEADLINE),
     # cascade and recovery (simulator.recovery)
     "stuck": Family(FLAG, LOWER, "yes/no", FINAL, HEADLINE,
-                    null="no trigger (fault, surge, burst, spike, release), or health before it unknown"),
+                    null="no trigger (fault, surge, burst, spike, batch, release) "
+                         "or health before it unknown"),
     "overloaded": Family(FLAG, LOWER, "yes/no", BEFORE_TRIGGER, HEADLINE,
                          null="no request ended before the first trigger"),
     "time_to_recover": Family(DURATION, LOWER, "s", AFTER_FAULT, HEADLINE,

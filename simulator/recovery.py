@@ -36,10 +36,11 @@ Definitions (``window`` and the objective come from the SLO; times in seconds):
   largest mean number of attempts per request, counting the requests that arrived in the window
   and ended (outcome not ``incomplete``). None if no window has any.
 - **Triggers**: what can push a healthy system over: every fault (a ``surge`` and a ``burst``
-  included), every workload ``spike`` profile and every release. A trigger's span runs from its
-  start until its effect is over: a fault's end (a crash's after its start-up, a surge's or a
-  spike's after its decay), a release's rollback or its promotion once its analysis passed; a
-  big-bang release (never judged) or a fault without an end lasts to the end of the run.
+  included), every workload ``spike`` profile, every run of a batch job and every release. A
+  trigger's span runs from its start until its effect is over: a fault's end (a crash's after
+  its start-up, a surge's or a spike's after its decay), a batch run's last item, a release's
+  rollback or its promotion once its analysis passed; a big-bang release (never judged) or a
+  fault without an end lasts to the end of the run.
 - **Before the first trigger**: the requests that arrived in ``[warmup, first trigger start)``
   and ended by then (one cut short by the trigger is the trigger's doing, not a sign of the
   system before it). Without triggers, the span is the whole measured span ``[warmup, end)``.

@@ -119,12 +119,25 @@ def fault_metrics(arrays, spec, injectors, events: pd.DataFrame, mitigations=())
     faults = [(i.name, i.start_time, i.end_time) for i in injectors]
     return recovery_metrics(arrays, warmup=spec.warmup, end=spec.duration, slo=spec.slo, faults=faults,
                             detections=detections,
-                            triggers=trigger_spans(injectors, mitigations, _spikes(spec)))
+                            triggers=[*trigger_spans(injectors, mitigations, _spikes(spec)),
+                                      *_batch_spans(events)])
 
 
 def _spikes(spec) -> list:
     """The workloads' ``spike`` profiles (a surge written into the workload itself)."""
     return [w.profile for w in spec.workload if w.profile is not None and w.profile.kind == "spike"]
+
+
+def _batch_spans(events: pd.DataFrame) -> list[tuple[float, float | None]]:
+    """Each batch job run (an in-workload burst) from its release until its last item ended
+    (``batch_start`` / ``batch_done`` events; a run still going at the end: None). Runs are paired
+    in time order: what the recovery metrics need, the first start and whether and when every
+    run was over, is exact however the runs overlap."""
+    if not len(events):
+        return []
+    starts = sorted(events.loc[events["kind"] == "batch_start", "t"])
+    dones = sorted(events.loc[events["kind"] == "batch_done", "t"])
+    return [(float(t), float(dones[i]) if i < len(dones) else None) for i, t in enumerate(starts)]
 
 
 AFTERMATH = {"crash": "startup", "surge": "decay"}

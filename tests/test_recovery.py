@@ -352,3 +352,15 @@ def test_a_release_is_a_trigger_over_at_its_rollback_or_promotion():
     assert good["time_to_recover"] == 0.0 and good["stuck"] is False
     assert run(scenario, "big_bang").summary["time_to_recover"] is None
     assert run(scenario, "no_release").summary["stuck"] is None
+
+
+def test_a_batch_job_is_a_trigger():
+    """nightly-batch has no fault: its batch run is what pushes the API tier over. Judged as a
+    trigger, the run was healthy before it and recovered: not overloaded, not stuck (without it,
+    the batch's own damage made the whole run look overloaded)."""
+    from simulator import load_scenario
+    from simulator.runner import run
+
+    summary = run(load_scenario("nightly-batch"), "all_at_once").summary
+    assert summary["overloaded"] is False and summary["stuck"] is False
+    assert summary["time_to_recover"] is not None and summary["time_to_recover"] < 5.0
