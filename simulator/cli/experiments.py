@@ -103,13 +103,15 @@ def check(
     report: Annotated[Path | None, typer.Option(metavar="DIR",
                                                 help="Write report.json and summary.md here.")] = None,
     html: Annotated[bool, typer.Option("--html", help="Also write report.html (with --report).")] = False,
+    allow_empty: Annotated[bool, typer.Option(
+        "--allow-empty", help="Accept files without expect: (otherwise exit 2: nothing to check).")] = False,
     max_requests: MaxRequests = None, max_events: MaxEvents = None, max_replicas: MaxReplicas = None,
     max_keys: MaxKeys = None, max_memory: MaxMemory = None,
 ) -> None:
     """Check the scenarios' expect: claims; exit 0 if all hold, 1 if any fails, 2 on bad input."""
     _exit_with(lambda commands: commands.check_command(
         files, replications=replications, seed=seed, duration=duration, jobs=jobs, dask=dask, out=out,
-        report=report, html=html),
+        report=report, html=html, allow_empty=allow_empty),
         budget_limits(max_requests, max_events, max_replicas, max_keys, max_memory))
 
 

@@ -90,7 +90,7 @@ def sweep_command(file: str, *, params: Sequence[str], variants: str | None, rep
 
 def check_command(files: Sequence[str], *, replications: int | None, seed: int | None,
                   duration: float | None, jobs: int | None, dask: str | None, out: Path,
-                  report: Path | None, html: bool) -> ExitCode:
+                  report: Path | None, html: bool, allow_empty: bool = False) -> ExitCode:
     """``cascade check``: judge every claim; 0 when all hold, 1 when any fails."""
     with _outcome() as code:
         from simulator.experiment.check import check, write_check
@@ -98,7 +98,8 @@ def check_command(files: Sequence[str], *, replications: int | None, seed: int |
         scenarios = _within_budget([as_scenario(file) for file in files], duration)
         with show.run_progress(_stderr(), "check") as progress:
             result = check(scenarios, replications=replications, seed=seed, duration=duration,
-                           jobs=_jobs(jobs), dask=dask, out=out, progress=progress)
+                           jobs=_jobs(jobs), dask=dask, out=out, progress=progress,
+                           allow_empty=allow_empty)
         _stdout().print(show.check_table(result))
         for name in result.without_expectations:
             typer.echo(f"{name}: no expect: block, nothing to check", err=True)
@@ -205,7 +206,7 @@ def _warmup(text: str | None) -> float | str | None:
 
 
 def _say_warmup(result: Any) -> None:
-    how = "chosen by MSER-5 on goodput" if result.warmup_auto else "fixed"
+    how = "chosen by MSER-5 on goodput and latency" if result.warmup_auto else "fixed"
     typer.echo(f"warm-up: {result.warmup:g}s ({how}), excluded from every metric")
 
 
