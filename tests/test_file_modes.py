@@ -97,3 +97,19 @@ def test_stale_temps_of_dead_writers_are_removed_and_nothing_else(tmp_path):
     assert sorted(removed) == sorted([entries["dead_file"], entries["dead_dir"]])
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         p.name for k, p in {**entries, "fresh": fresh}.items() if not k.startswith("dead"))
+
+
+def test_run_removes_a_killed_runs_temp_folder(tmp_path):
+    """``cascade run`` killed with SIGKILL leaves its ``.tmp-<pid>-`` folder; the next run in the
+    same scenario folder removes it (and keeps a live writer's)."""
+    scenario = scenario_from_dict(tiny(duration=5.0))
+    parent = tmp_path / "tiny"
+    dead = parent / f".tmp-{_dead_pid()}-abcd"
+    live = parent / f".tmp-{os.getppid()}-efgh"
+    for folder in (dead, live):
+        (folder / "three").mkdir(parents=True)
+        (folder / "summary.csv").write_text("half")
+        old = os.path.getmtime(folder) - 3600
+        os.utime(folder, (old, old))
+    write_run([run(scenario, "three")], tmp_path, "r1")
+    assert sorted(p.name for p in parent.iterdir()) == sorted(["r1", live.name])
