@@ -28,37 +28,50 @@ from tests.experiments import tiny
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = "retry-storm"  # built in; about half a second per run at this duration
-ARGS = ["--jobs", "2", "--replications", "2", "--duration", "150s", "--no-plots",
-        "--variants", "retries,no_retries,retry_budget"]
-RUNS = 6
+ARGS = {"compare": ["--replications", "2", "--variants", "retries,no_retries,retry_budget"],
+        "sweep": ["--replications", "1", "--variants", "retries,no_retries",
+                  "--param", "components.app.workers=4,8,12"]}
+RUNS = 6  # either command
 
 
-def _command(out: Path) -> list[str]:
-    return [sys.executable, "-m", "simulator", "compare", SCENARIO, *ARGS, "--out", str(out)]
+def _command(out: Path, kind: str = "compare") -> list[str]:
+    return [sys.executable, "-m", "simulator", kind, SCENARIO, *ARGS[kind], "--jobs", "2",
+            "--duration", "150s", "--no-plots", "--out", str(out)]
 
 
 def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
-def _experiment(out: Path) -> Path:
-    return out / SCENARIO / "compare"
+def _experiment(out: Path, kind: str = "compare") -> Path:
+    return out / SCENARIO / kind
+
+
+def _whole(tmp_path_factory, kind: str) -> bytes:
+    out = tmp_path_factory.mktemp(f"whole-{kind}")
+    subprocess.run(_command(out, kind), env=_env(), cwd=ROOT, check=True, capture_output=True,
+                   timeout=180)
+    return (_experiment(out, kind) / "summary.csv").read_bytes()
 
 
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory) -> bytes:
     """summary.csv of the same comparison, never interrupted."""
-    out = tmp_path_factory.mktemp("whole")
-    subprocess.run(_command(out), env=_env(), cwd=ROOT, check=True, capture_output=True, timeout=180)
-    return (_experiment(out) / "summary.csv").read_bytes()
+    return _whole(tmp_path_factory, "compare")
 
 
-def _start(out: Path) -> subprocess.Popen:
-    """Start the comparison in its own process group; return once a first run is saved."""
-    process = subprocess.Popen(_command(out), env=_env(), cwd=ROOT, start_new_session=True,
+@pytest.fixture(scope="module")
+def uninterrupted_sweep(tmp_path_factory) -> bytes:
+    """summary.csv of the same sweep, never interrupted."""
+    return _whole(tmp_path_factory, "sweep")
+
+
+def _start(out: Path, kind: str = "compare") -> subprocess.Popen:
+    """Start the command in its own process group; return once a first run is saved."""
+    process = subprocess.Popen(_command(out, kind), env=_env(), cwd=ROOT, start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
-    while not list(_experiment(out).glob("runs/*/r*.json")):
+    while not list(_experiment(out, kind).glob("runs/**/r*.json")):
         assert process.poll() is None, process.stderr.read()
         assert time.monotonic() < deadline, "no run saved within 120 s"
         time.sleep(0.05)
@@ -121,30 +134,31 @@ def _wait_gone(children: dict[int, str], seconds: float = 10.0) -> list[int]:
     return _alive(children)
 
 
-def _saved_runs_are_whole(out: Path) -> int:
+def _saved_runs_are_whole(out: Path, kind: str = "compare") -> int:
     """Every saved run parses as a whole run; no temp entry anywhere; returns how many."""
-    experiment = _experiment(out)
-    runs = list(experiment.glob("runs/*/r*.json"))
+    runs = list(_experiment(out, kind).glob("runs/**/r*.json"))
     for path in runs:
         assert json.loads(path.read_text())["summary"], path
     assert [p for p in out.rglob(".tmp-*")] == []
     return len(runs)
 
 
-def _resume(out: Path) -> bytes:
-    done = subprocess.run(_command(out), env=_env(), cwd=ROOT, capture_output=True, text=True,
+def _resume(out: Path, kind: str = "compare") -> bytes:
+    done = subprocess.run(_command(out, kind), env=_env(), cwd=ROOT, capture_output=True, text=True,
                           timeout=180)
     assert done.returncode == 0, done.stderr
-    return (_experiment(out) / "summary.csv").read_bytes()
+    return (_experiment(out, kind) / "summary.csv").read_bytes()
 
 
-@pytest.mark.parametrize(("sig", "code", "group"), [(signal.SIGINT, 130, True),
-                                                      (signal.SIGTERM, 143, False)],
-                         ids=["ctrl-c", "sigterm"])
-def test_signal_stops_cleanly_and_resumes_to_the_same_numbers(tmp_path, uninterrupted, sig, code, group):
+@pytest.mark.parametrize(("kind", "sig", "code", "group"),
+                         [("compare", signal.SIGINT, 130, True), ("compare", signal.SIGTERM, 143, False),
+                          ("sweep", signal.SIGTERM, 143, True)],
+                         ids=["compare-ctrl-c", "compare-sigterm", "sweep-sigterm-group"])
+def test_signal_stops_cleanly_and_resumes_to_the_same_numbers(request, tmp_path, kind, sig, code, group):
     """Exit 130/143, no traceback, no process left, saved runs whole; the rerun's numbers are the
     uninterrupted run's, byte for byte."""
-    process = _start(tmp_path)
+    uninterrupted = request.getfixturevalue("uninterrupted" if kind == "compare" else "uninterrupted_sweep")
+    process = _start(tmp_path, kind)
     children = _children(process.pid)
     assert len(children) >= 2  # two workers (and the resource tracker)
     os.killpg(process.pid, sig) if group else process.send_signal(sig)
@@ -153,9 +167,9 @@ def test_signal_stops_cleanly_and_resumes_to_the_same_numbers(tmp_path, uninterr
     assert "Traceback" not in stderr and "Error" not in stderr, stderr
     assert "runs are saved" in stderr
     assert _wait_gone(children) == []
-    saved = _saved_runs_are_whole(tmp_path)
+    saved = _saved_runs_are_whole(tmp_path, kind)
     assert 1 <= saved < RUNS
-    assert _resume(tmp_path) == uninterrupted
+    assert _resume(tmp_path, kind) == uninterrupted
 
 
 def test_killed_worker_loses_nothing(tmp_path, uninterrupted):
