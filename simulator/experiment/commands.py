@@ -138,7 +138,7 @@ class _Code:
 
 @contextmanager
 def _outcome() -> Iterator[_Code]:
-    """Exit codes for experiment errors: 2 with one line for bad input, 130 (with how to resume)."""
+    """Exit codes for experiment errors: 2 with one line for bad input, 130/143 (with how to resume)."""
     code = _Code()
     try:
         yield code
@@ -147,7 +147,7 @@ def _outcome() -> Iterator[_Code]:
         code.value = 2
     except Interrupted as stop:
         typer.echo(show.interrupted_message(stop, shlex.join(["cascade", *sys.argv[1:]])), err=True)
-        code.value = 130
+        code.value = stop.exit_code  # 130 after SIGINT, 143 after SIGTERM
 
 
 def _rank(scenario: Any, metric: str, delta: str | None, variants: list[str] | None, seed: int | None,
