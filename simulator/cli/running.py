@@ -152,8 +152,11 @@ def _save(results: Iterable[Any], out: Path, *, plots: bool, park: bool = True) 
     if not park:
         runs = list(results)
         return write_run(runs, out, plots=plots), runs
+    from simulator import files
+
     Path(out).mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".tmp-runs-", dir=out) as scratch:
+    files.remove_stale(Path(out))  # a scratch folder a killed run left (only dead writers' .tmp-<pid>-)
+    with tempfile.TemporaryDirectory(prefix=files.temp_prefix("runs-"), dir=out) as scratch:
         runs = [_Parked.park(result, Path(scratch) / str(index)) for index, result in enumerate(results)]
         return write_run(runs, out, plots=plots), runs
 
