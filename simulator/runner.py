@@ -120,6 +120,14 @@ def fault_metrics(arrays, spec, injectors, events: pd.DataFrame) -> dict:
                             detections=detections)
 
 
+def books(system) -> dict[str, list]:
+    """The sources' side of the books, per workload index: requests made (by its arrival source
+    and by faults injecting into its client) and requests its client ended, by outcome code."""
+    arrived = [source.arrived + client.injected for source, client in zip(system.sources, system.clients,
+                                                                            strict=True)]
+    return {"arrived": arrived, "ended": [list(client.ended) for client in system.clients]}
+
+
 def _collect(variant, spec, system, windows, seed, replication, interval, started) -> RunResult:
     ctx = system.ctx
     now = ctx.env.now
@@ -131,7 +139,7 @@ def _collect(variant, spec, system, windows, seed, replication, interval, starte
     traffic = traffic_frame(recorder.completion_arrays(), t_arrival, workload, names, interval,
                             spec.duration)
     arrays = recorder.request_arrays()
-    check_accounting(arrays, names)
+    check_accounting(arrays, names, **books(system))
     add_availability(traffic, arrays, names, interval, spec.duration)
     summary = summarize(arrays, spec.warmup, spec.duration, windows, names)
     summary["late_answers"] = float(sum(c.late_answers for c in system.clients))
