@@ -37,7 +37,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from simulator.files import atomic_write_text, write_frame
+from simulator.files import atomic_path, atomic_write_text, write_frame
 from simulator.scenario.variants import DEFAULT_VARIANT
 
 SUMMARY_COLUMNS = ["variant", "replication", "metric", "value"]
@@ -155,12 +155,22 @@ def _write_one(directory: Path, result: Any, plots: bool, command: Sequence[str]
     atomic_write_text(directory / "scenario.yaml", spec)
     atomic_write_text(directory / "meta.json", json.dumps(run_meta(result, command), indent=2) + "\n")
     for table in TABLES:
-        write_frame(getattr(result, table), directory / f"{table}.parquet")
+        write_table(getattr(result, table), directory / f"{table}.parquet")
     write_frame(result.events, directory / "events.csv")
     if plots:
         from simulator import plots as plotting
 
         plotting.save_run_plots(result, directory / "plots")
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> Path:
+    """Write a table as Parquet, atomically; a named index (``requests``' request ``id``) is kept
+    as a column that pandas reads back as the index, as ``result.requests`` has it."""
+    if frame.index.name is None:
+        return write_frame(frame, path)
+    with atomic_path(path) as tmp:
+        frame.to_parquet(tmp, index=True)
+    return Path(path)
 
 
 def _place(tmp: Path, parent: Path, run_name: str | None) -> Path:

@@ -161,7 +161,7 @@ def _collect(variant, spec, system, windows, seed, replication, interval, starte
         spec=spec,
         wall_time=time.perf_counter() - started,
         summary=summary,
-        requests=recorder.requests_frame(),
+        requests=recorder.requests_frame((spec.warmup, spec.duration)),
         traffic=traffic,
         series=recorder.series_frame(),
         events=recorder.events_frame(),
