@@ -80,6 +80,7 @@ def run_meta(result: Any, command: Sequence[str] | None = None) -> dict[str, Any
         "seed": int(result.seed),
         "replication": int(result.replication),
         "wall_time": float(result.wall_time),
+        "partial": bool(getattr(result, "partial", False)),  # stopped by a time limit
         "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": shlex.join(sys.argv if command is None else command),
         "versions": versions(),
@@ -137,7 +138,8 @@ def _fill(directory: Path, results: list[Any], plots: bool, command: Sequence[st
             "wall_time": float(sum(r.wall_time for r in results)),
             "versions": versions(),
             "runs": [{"dir": name, "variant": _variant(r), "seed": int(r.seed),
-                      "replication": int(r.replication), "wall_time": float(r.wall_time)}
+                      "replication": int(r.replication), "wall_time": float(r.wall_time),
+                      "partial": bool(getattr(r, "partial", False))}
                      for name, r in zip(names, results, strict=True)]}
     atomic_write_text(directory / "meta.json", json.dumps(meta, indent=2) + "\n")
     if plots:

@@ -15,9 +15,22 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from simulator.cli.base import RESULTS_ROOT, NoPlots, Overrides, Seed, SimDuration, replications_option
+from simulator.cli.base import (
+    RESULTS_ROOT,
+    NoPlots,
+    Overrides,
+    Seed,
+    SimDuration,
+    parse_duration_option,
+    replications_option,
+)
 from simulator.cli.common import InputError, stdout, user_errors, warn
 from simulator.console import sim_progress, summary_table
+
+TimeLimit = Annotated[float | None, typer.Option(
+    "--time-limit", parser=parse_duration_option, metavar="SECONDS",
+    help="Stop each run after this much wall-clock time (e.g. 90s, 10m); its results are saved, "
+         "marked partial.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -39,6 +52,7 @@ def run(
                                       help="Root directory for run outputs.")] = RESULTS_ROOT,
     as_json: Annotated[bool, typer.Option("--json", help="Print only the summary as JSON.")] = False,
     no_plots: NoPlots = False,
+    time_limit: TimeLimit = None,
 ) -> None:
     """Run a scenario (every variant, or one) and print the summary side by side."""
     with user_errors():
@@ -48,9 +62,10 @@ def run(
         warn(scenario.warnings)
         variants = _pick_variants(scenario.variant_names, variant, file)
         count = replications or scenario.spec.replications
-        results = _simulate(scenario, variants, seed, duration, count)
+        results = _simulate(scenario, variants, seed, duration, count, time_limit)
         path = _save(results, out, plots=not no_plots)
     summaries = _mean_summaries(results)
+    _mark_partial(results, summaries, time_limit)
     if as_json:
         payload = next(iter(summaries.values())) if len(summaries) == 1 else summaries
         typer.echo(json.dumps(jsonable(payload), indent=2))
@@ -73,17 +88,30 @@ def _pick_variants(names: Sequence[str], variant: str | None, file: str) -> list
 
 
 def _simulate(scenario: Any, variants: Sequence[str], seed: int | None, duration: float | None,
-              replications: int = 1) -> list[Any]:
+              replications: int = 1, time_limit: float | None = None) -> list[Any]:
     """Run every replication of each variant, with a progress bar in simulated time on stderr.
 
     Replication r of every variant uses the same random streams (common random numbers).
     """
     from simulator.runner import run as run_scenario
 
+    limit = {} if time_limit is None else {"time_limit": time_limit}  # asked for only when given
     with sim_progress(Console(stderr=True)) as track:
         return [run_scenario(scenario, name, seed=seed, duration=duration, replication=r,
-                             progress=track(name if replications == 1 else f"{name} r{r}"))
+                             progress=track(name if replications == 1 else f"{name} r{r}"), **limit)
                 for name in variants for r in range(replications)]
+
+
+def _mark_partial(results: Sequence[Any], summaries: dict[str, dict[str, Any]],
+                  time_limit: float | None) -> None:
+    """A run the time limit stopped says so: ``partial: true`` in its summary (JSON and table) and
+    one line on stderr naming it and the simulated time it reached."""
+    for result in results:
+        if getattr(result, "partial", False):
+            summaries[_name(result)]["partial"] = True
+            warn([f"partial: {_name(result)} (replication {result.replication}) stopped by "
+                  f"--time-limit {time_limit:g}s at {result.spec.duration:g}s simulated; measured up "
+                  f"to there, requests still in flight count as incomplete"])
 
 
 def _mean_summaries(results: Sequence[Any]) -> dict[str, dict[str, float]]:
