@@ -132,10 +132,10 @@ def fault_metrics(arrays, spec, injectors, events: pd.DataFrame) -> dict:
 
 def books(system) -> dict[str, list]:
     """The sources' side of the books, per workload index: requests made (by its arrival source
-    and by faults injecting into its client) and requests its client ended, by outcome code."""
+    and by faults injecting into its client) and requests its client ended."""
     arrived = [source.arrived + client.injected for source, client in zip(system.sources, system.clients,
                                                                             strict=True)]
-    return {"arrived": arrived, "ended": [list(client.ended) for client in system.clients]}
+    return {"arrived": arrived, "ended": [client.ended for client in system.clients]}
 
 
 def _collect(variant, spec, system, windows, seed, replication, interval, started) -> RunResult:

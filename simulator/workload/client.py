@@ -39,9 +39,9 @@ class Client:
         self.on_complete = on_complete
         self.late_answers = 0  # served answers that came after the client gave up, in the window
         # The books (simulator/accounting.py), kept apart from the recorder so they can disagree
-        # with it: requests a fault injected here, and requests ended here by outcome code.
+        # with it: requests a fault injected here, and requests ended here (any final outcome).
         self.injected = 0
-        self.ended = [0] * len(Outcome)
+        self.ended = 0
         self._timeouts = None
         if self.timeout is not None:
             self._timeouts = make_timeouts(ctx.env, self.timeout, self._expire)
@@ -127,7 +127,7 @@ class Client:
                 and (self.retry_gate is None or self.retry_gate()):
             self._later(self.backoff.delay(att), self._retry, att)
             return
-        self.ended[outcome] += 1
+        self.ended += 1
         self._record_finish(att.id, self.env.now, outcome, att.number)
         if self.on_complete is not None:
             self.on_complete(att)
