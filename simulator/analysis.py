@@ -45,7 +45,7 @@ def request_metrics(arrays: dict[str, np.ndarray], warmup: float, end: float,
                     workload: int | None) -> dict[str, float]:
     """Counts, rates, latency quantiles and amplification of one workload (None: all of them)."""
     t_arr, t_end, outcome = arrays["t_arrival"], arrays["t_end"], arrays["outcome"]
-    span = end - warmup
+    span = end - warmup  # none when a time limit stopped the run in its warm-up: rates undefined
     in_window = (t_arr >= warmup) & (t_arr < end)
     ended_in_window = (t_end >= warmup) & (t_end <= end)
     if workload is not None:
@@ -61,9 +61,9 @@ def request_metrics(arrays: dict[str, np.ndarray], warmup: float, end: float,
     metrics.update({info.count_metric: float(counts[info.code]) for info in OUTCOMES})
     metrics.update({
         "availability": availability(counts),
-        "offered_rate": offered / span,
-        "throughput": float(np.isin(ended_codes, SERVED_CODES).sum()) / span,
-        "goodput": float((ended_codes == OK).sum()) / span,
+        "offered_rate": offered / span if span > 0 else float("nan"),
+        "throughput": float(np.isin(ended_codes, SERVED_CODES).sum()) / span if span > 0 else float("nan"),
+        "goodput": float((ended_codes == OK).sum()) / span if span > 0 else float("nan"),
         "latency_mean": float(latency.mean()) if latency.size else float("nan"),
     })
     values = np.quantile(latency, list(LATENCY_QUANTILES.values())) if latency.size else None

@@ -7,12 +7,21 @@ formatting rules (seconds shown as ms, ratios as %, counts with separators) live
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -146,18 +155,26 @@ def format_clock(seconds: float) -> str:
     return f"{int(seconds)}s"
 
 
+PLAIN_EVERY = 30.0
+"""Wall-clock seconds between progress lines where the bar is off (not a terminal: CI logs, pipes)."""
+
+
 @contextmanager
 def sim_progress(console: Console) -> Iterator[Callable[[str], Callable[[float, float], None]]]:
     """A progress display in simulated time; yields ``track(label) -> progress(now, end)``.
 
-    The display is disabled when ``console`` is not a terminal (pipes, CI logs, tests), where a
-    redrawn bar would only add noise.
+    On a terminal each row shows simulated time reached / total, wall-clock time elapsed and an
+    estimate of the wall-clock time left (from the recent simulated seconds per wall second).
+    Elsewhere (pipes, CI logs, tests) a redrawn bar would only add noise, so a long run prints one
+    plain line every :data:`PLAIN_EVERY` seconds instead, and a short one nothing.
     """
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), SimTimeColumn(),
-                        TimeElapsedColumn(), console=console, transient=False,
+                        TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False,
                         disable=not console.is_terminal)
 
     def track(label: str) -> Callable[[float, float], None]:
+        if not console.is_terminal:
+            return plain_progress(console, label)
         task = progress.add_task(label, total=None)
 
         def update(now: float, end: float) -> None:
@@ -167,3 +184,24 @@ def sim_progress(console: Console) -> Iterator[Callable[[str], Callable[[float, 
 
     with progress:
         yield track
+
+
+def plain_progress(console: Console, label: str) -> Callable[[float, float], None]:
+    """``progress(now, end)`` printing ``label: 53m20s / 5h33m simulated, 1m30s elapsed, about 8m
+    left`` at most every :data:`PLAIN_EVERY` wall seconds (the estimate: the run's mean pace so far)."""
+    started = time.monotonic()
+    last = started
+
+    def update(now: float, end: float) -> None:
+        nonlocal last
+        wall = time.monotonic()
+        if wall - last < PLAIN_EVERY:
+            return
+        last = wall
+        elapsed = wall - started
+        left = elapsed * (end - now) / now if 0 < now < end else 0.0
+        console.print(f"{label}: {format_clock(min(now, end))} / {format_clock(end)} simulated, "
+                      f"{format_clock(elapsed)} elapsed, about {format_clock(left)} left",
+                      markup=False, highlight=False)
+
+    return update

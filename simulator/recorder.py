@@ -134,20 +134,26 @@ class Recorder:
         }
         return self._arrays
 
-    def requests_frame(self) -> pd.DataFrame:
+    def requests_frame(self, window: tuple[float, float] | None = None) -> pd.DataFrame:
         """One row per logical request, indexed by request id (warm-up and unfinished ones included).
 
-        Columns share memory with the recorded arrays where pandas allows (``copy=False``).
+        With ``window`` (warmup, end), a boolean column ``in_window`` says which requests arrived in
+        the measured window [warmup, end), the ones the summary counts, so a reader of the file need
+        not know the rule. Columns share memory with the recorded arrays where pandas allows.
         """
         a = self.request_arrays()
-        frame = pd.DataFrame({
+        columns = {
             "workload": pd.Categorical.from_codes(a["workload"], self.workload_names),
             "t_arrival": a["t_arrival"],
             "t_end": a["t_end"],
             "latency": a["t_end"] - a["t_arrival"],
             "outcome": pd.Categorical.from_codes(a["outcome"], OUTCOME_NAMES),
             "attempts": a["attempts"],
-        }, copy=False)
+        }
+        if window is not None:
+            warmup, end = window
+            columns["in_window"] = (a["t_arrival"] >= warmup) & (a["t_arrival"] < end)
+        frame = pd.DataFrame(columns, copy=False)
         frame.index.name = "id"
         return frame
 

@@ -38,7 +38,7 @@ import pandas as pd
 import yaml
 
 from simulator import files
-from simulator.files import atomic_write_text, write_frame
+from simulator.files import atomic_path, atomic_write_text, write_frame
 from simulator.scenario.variants import DEFAULT_VARIANT
 
 SUMMARY_COLUMNS = ["variant", "replication", "metric", "value"]
@@ -81,6 +81,7 @@ def run_meta(result: Any, command: Sequence[str] | None = None) -> dict[str, Any
         "seed": int(result.seed),
         "replication": int(result.replication),
         "wall_time": float(result.wall_time),
+        "partial": bool(getattr(result, "partial", False)),  # stopped by a time limit
         "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": shlex.join(sys.argv if command is None else command),
         "versions": versions(),
@@ -139,7 +140,8 @@ def _fill(directory: Path, results: list[Any], plots: bool, command: Sequence[st
             "wall_time": float(sum(r.wall_time for r in results)),
             "versions": versions(),
             "runs": [{"dir": name, "variant": _variant(r), "seed": int(r.seed),
-                      "replication": int(r.replication), "wall_time": float(r.wall_time)}
+                      "replication": int(r.replication), "wall_time": float(r.wall_time),
+                      "partial": bool(getattr(r, "partial", False))}
                      for name, r in zip(names, results, strict=True)]}
     atomic_write_text(directory / "meta.json", json.dumps(meta, indent=2) + "\n")
     if plots:
@@ -157,12 +159,22 @@ def _write_one(directory: Path, result: Any, plots: bool, command: Sequence[str]
     atomic_write_text(directory / "scenario.yaml", spec)
     atomic_write_text(directory / "meta.json", json.dumps(run_meta(result, command), indent=2) + "\n")
     for table in TABLES:
-        write_frame(getattr(result, table), directory / f"{table}.parquet")
+        write_table(getattr(result, table), directory / f"{table}.parquet")
     write_frame(result.events, directory / "events.csv")
     if plots:
         from simulator import plots as plotting
 
         plotting.save_run_plots(result, directory / "plots")
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> Path:
+    """Write a table as Parquet, atomically; a named index (``requests``' request ``id``) is kept
+    as a column that pandas reads back as the index, as ``result.requests`` has it."""
+    if frame.index.name is None:
+        return write_frame(frame, path)
+    with atomic_path(path) as tmp:
+        frame.to_parquet(tmp, index=True)
+    return Path(path)
 
 
 def _place(tmp: Path, parent: Path, run_name: str | None) -> Path:

@@ -21,8 +21,7 @@ from simulator.mitigations.deployment import Deployment
 from simulator.recovery import recovery_metrics
 from simulator.scenario.overrides import with_duration
 from simulator.scenario.variants import DEFAULT_VARIANT
-
-PROGRESS_STEPS = 100
+from simulator.watch import Watch
 
 
 @dataclass
@@ -40,23 +39,26 @@ class RunResult:
     traffic: pd.DataFrame
     series: pd.DataFrame
     events: pd.DataFrame
+    partial: bool = False  # stopped by a time limit: measured up to spec.duration, the time reached
 
 
 def run(scenario, variant: str | None = None, *, seed: int | None = None, replication: int = 0,
-        duration: float | None = None,
-        progress: Callable[[float, float], None] | None = None) -> RunResult:
+        duration: float | None = None, progress: Callable[[float, float], None] | None = None,
+        time_limit: float | None = None) -> RunResult:
     """Simulate one variant of ``scenario`` and return its results.
 
     ``seed`` overrides the scenario's seed, ``duration`` (seconds) its duration; ``progress`` is
-    called with (simulated now, end) about a hundred times during the run.
+    called with (simulated now, end) a few times per wall-clock second. ``time_limit`` (wall-clock
+    seconds) stops the run cleanly once passed: its result is ``partial``, measured up to the
+    simulated time reached, and the requests still in flight are ``incomplete``.
     """
     return run_spec(scenario.resolve(variant), variant, seed=seed, replication=replication,
-                    duration=duration, progress=progress, source=scenario.source)
+                    duration=duration, progress=progress, source=scenario.source, time_limit=time_limit)
 
 
 def run_spec(spec, variant: str | None = None, *, seed: int | None = None, replication: int = 0,
              duration: float | None = None, progress: Callable[[float, float], None] | None = None,
-             source: str = "<spec>") -> RunResult:
+             source: str = "<spec>", time_limit: float | None = None) -> RunResult:
     """:func:`run` on a variant's validated spec (``Scenario.resolve(variant)``); ``variant`` only
     names the result, ``source`` the file in a message about ``duration``."""
     started = time.perf_counter()
@@ -66,10 +68,24 @@ def run_spec(spec, variant: str | None = None, *, seed: int | None = None, repli
     system = build(spec, seed=seed, replication=replication)
     interval = spec.effective_sample_interval
     start(system, interval)
-    _advance(system.ctx.env, spec.duration, progress)
-    windows = {name: c.stats.window(spec.duration) for name, c in system.components.items()}
-    _drain(system.ctx, spec.effective_sample_interval)
-    return _collect(variant, spec, system, windows, seed, replication, interval, started)
+    env = system.ctx.env
+    watch = None
+    if progress is not None or time_limit is not None:  # an unwatched run schedules nothing extra
+        watch = Watch(env, spec.duration, progress, time_limit, started)
+        watch.start()
+    env.run(until=spec.duration)  # returns early if the watch stops it
+    reached = env.now  # the end of the measured window: the duration unless the time limit came first
+    if progress is not None:
+        progress(reached, spec.duration)
+    windows = {name: c.stats.window(reached) for name, c in system.components.items()}
+    if watch is None or not watch.expired:
+        _drain(system.ctx, spec.effective_sample_interval, watch)
+    partial = watch is not None and watch.expired
+    if reached < spec.duration:  # the summary, traffic and recovery metrics cover what was simulated
+        spec = spec.model_copy(update={"duration": reached})
+    result = _collect(variant, spec, system, windows, seed, replication, interval, started)
+    result.partial = partial
+    return result
 
 
 def _with_duration(source: str, spec, duration: float):
@@ -77,27 +93,21 @@ def _with_duration(source: str, spec, duration: float):
     return with_duration(spec, duration, source)
 
 
-def _advance(env, end: float, progress) -> None:
-    if progress is None:
-        env.run(until=end)
-        return
-    for i in range(1, PROGRESS_STEPS + 1):
-        env.run(until=end * i / PROGRESS_STEPS)
-        progress(env.now, end)
-
-
-def _drain(ctx, step: float) -> None:
+def _drain(ctx, step: float, watch: Watch | None = None) -> None:
     """Keep the system running (traffic included) until every request that arrived before the end
     of the measurement window has ended, or the drain limit ``ctx.stop`` has passed.
 
     Without this, requests in flight at the end would count as failures and a healthy run would
     report less than 100% availability; with it, only requests that are really stuck (or waiting
-    on clients without a timeout) end as ``incomplete``.
+    on clients without a timeout) end as ``incomplete``. A time limit (``watch``) cuts it short.
     """
     env, recorder = ctx.env, ctx.recorder
     measured = len(recorder.t_arrival)  # ids are given in arrival order: these arrived before `end`
     step = min(step, 1.0)
     while env.now < ctx.stop and recorder.unfinished_before(measured) > 0:
+        if watch is not None and watch.out_of_time():
+            watch.expired = True
+            return
         env.run(until=min(env.now + step, ctx.stop))
 
 
@@ -156,6 +166,14 @@ def trigger_spans(injectors, mitigations, spike_profiles=()) -> list[tuple[float
     return spans + [(p.at, p.at + p.rise + p.hold + p.decay) for p in spike_profiles]
 
 
+def books(system) -> dict[str, list]:
+    """The sources' side of the books, per workload index: requests made (by its arrival source
+    and by faults injecting into its client) and requests its client ended."""
+    arrived = [source.arrived + client.injected for source, client in zip(system.sources, system.clients,
+                                                                            strict=True)]
+    return {"arrived": arrived, "ended": [client.ended for client in system.clients]}
+
+
 def _collect(variant, spec, system, windows, seed, replication, interval, started) -> RunResult:
     ctx = system.ctx
     now = ctx.env.now
@@ -167,7 +185,7 @@ def _collect(variant, spec, system, windows, seed, replication, interval, starte
     traffic = traffic_frame(recorder.completion_arrays(), t_arrival, workload, names, interval,
                             spec.duration)
     arrays = recorder.request_arrays()
-    check_accounting(arrays, names)
+    check_accounting(arrays, names, **books(system))
     add_availability(traffic, arrays, names, interval, spec.duration)
     summary = summarize(arrays, spec.warmup, spec.duration, windows, names)
     summary["late_answers"] = float(sum(c.late_answers for c in system.clients))
@@ -190,7 +208,7 @@ def _collect(variant, spec, system, windows, seed, replication, interval, starte
         spec=spec,
         wall_time=time.perf_counter() - started,
         summary=summary,
-        requests=recorder.requests_frame(),
+        requests=recorder.requests_frame((spec.warmup, spec.duration)),
         traffic=traffic,
         series=recorder.series_frame(),
         events=recorder.events_frame(),

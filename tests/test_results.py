@@ -180,3 +180,29 @@ def test_rejects_bad_input(tmp_path):
 def _leftovers(directory: Path) -> list[str]:
     """Hidden temp files or directories left in ``directory``."""
     return sorted(p.name for p in directory.iterdir() if p.name.startswith("."))
+
+
+def test_requests_file_keeps_id_and_says_which_rows_are_measured(tmp_path, make_scenario):
+    """requests.parquet: the request id (pandas reads it back as the index, other readers see an
+    ``id`` column) and ``in_window``, true exactly for arrivals in [warmup, duration), the requests
+    the summary counts; warm-up and drain arrivals are in the file, marked false."""
+    import pyarrow.parquet as pq
+
+    from simulator import run
+
+    data = {"name": "tiny", "duration": "30s", "warmup": "5s", "seed": 3,
+            "workload": [{"name": "w", "entry": "s", "arrivals": {"pattern": "poisson", "rate": "20/s"}}],
+            "components": [{"kind": "service", "name": "s", "workers": 4,
+                            "service_time": {"dist": "exponential", "mean": "100ms"}}]}
+    result = run(make_scenario(data))
+    path = write_run([result], tmp_path, "ids")
+    back = pd.read_parquet(path / "requests.parquet")
+    assert back.index.name == "id" and "id" in pq.read_schema(path / "requests.parquet").names
+    assert (back.index.to_numpy() == np.arange(len(back))).all()
+    assert back["t_arrival"].is_monotonic_increasing  # ids are given in arrival order
+    t = back["t_arrival"]
+    assert back["in_window"].dtype == bool
+    assert (back["in_window"] == ((t >= 5.0) & (t < 30.0))).all()
+    assert back["in_window"].sum() == result.summary["offered"]
+    assert (t < 5.0).any() and (t >= 30.0).any()  # rows outside the window exist and say so
+    pd.testing.assert_frame_equal(back, result.requests)

@@ -27,10 +27,16 @@ from simulator.cli.base import (
     Seed,
     SimDuration,
     budget_limits,
+    parse_duration_option,
     replications_option,
 )
 from simulator.cli.common import InputError, stdout, user_errors, warn
 from simulator.console import sim_progress, summary_table
+
+TimeLimit = Annotated[float | None, typer.Option(
+    "--time-limit", parser=parse_duration_option, metavar="SECONDS",
+    help="Stop each run after this much wall-clock time (e.g. 90s, 10m); its results are saved, "
+         "marked partial.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -52,6 +58,7 @@ def run(
                                       help="Root directory for run outputs.")] = RESULTS_ROOT,
     as_json: Annotated[bool, typer.Option("--json", help="Print only the summary as JSON.")] = False,
     no_plots: NoPlots = False,
+    time_limit: TimeLimit = None,
     max_requests: MaxRequests = None, max_events: MaxEvents = None, max_replicas: MaxReplicas = None,
     max_keys: MaxKeys = None, max_memory: MaxMemory = None,
 ) -> None:
@@ -66,9 +73,10 @@ def run(
         limits = budget_limits(max_requests, max_events, max_replicas, max_keys, max_memory)
         check_variants(scenario, variants, limits, duration=duration)
         count = replications or scenario.spec.replications
-        results = _simulate(scenario, variants, seed, duration, count)
+        results = _simulate(scenario, variants, seed, duration, count, time_limit)
         path, runs = _save(results, out, plots=not no_plots, park=len(variants) * count > 1)
     summaries = _mean_summaries(runs)
+    _mark_partial(runs, summaries, time_limit)
     if as_json:
         payload = next(iter(summaries.values())) if len(summaries) == 1 else summaries
         typer.echo(json.dumps(jsonable(payload), indent=2))
@@ -91,7 +99,7 @@ def _pick_variants(names: Sequence[str], variant: str | None, file: str) -> list
 
 
 def _simulate(scenario: Any, variants: Sequence[str], seed: int | None, duration: float | None,
-              replications: int = 1) -> Iterator[Any]:
+              replications: int = 1, time_limit: float | None = None) -> Iterator[Any]:
     """Run every replication of each variant, with a progress bar in simulated time on stderr,
     yielding each run as it ends: nothing here holds the runs, so ``--replications 100000`` does
     not keep 100000 runs' tables in memory (see :func:`_save`).
@@ -100,11 +108,24 @@ def _simulate(scenario: Any, variants: Sequence[str], seed: int | None, duration
     """
     from simulator.runner import run as run_scenario
 
+    limit = {} if time_limit is None else {"time_limit": time_limit}  # asked for only when given
     with sim_progress(Console(stderr=True)) as track:
         for name in variants:
             for r in range(replications):
                 yield run_scenario(scenario, name, seed=seed, duration=duration, replication=r,
-                                   progress=track(name if replications == 1 else f"{name} r{r}"))
+                                   progress=track(name if replications == 1 else f"{name} r{r}"), **limit)
+
+
+def _mark_partial(results: Sequence[Any], summaries: dict[str, dict[str, Any]],
+                  time_limit: float | None) -> None:
+    """A run the time limit stopped says so: ``partial: true`` in its summary (JSON and table) and
+    one line on stderr naming it and the simulated time it reached."""
+    for result in results:
+        if getattr(result, "partial", False):
+            summaries[_name(result)]["partial"] = True
+            warn([f"partial: {_name(result)} (replication {result.replication}) stopped by "
+                  f"--time-limit {time_limit:g}s at {result.spec.duration:g}s simulated; measured up "
+                  f"to there, requests still in flight count as incomplete"])
 
 
 def _mean_summaries(results: Sequence[Any]) -> dict[str, dict[str, float]]:

@@ -30,6 +30,7 @@ class OpenLoopSource:
         self._end = ctx.stop  # traffic continues through the drain: the system is not emptied
         self._constant_rate = rate_function.rates[0] if len(rate_function.times) == 1 else None
         self._arrive_cb = self._arrive if self._constant_rate is None else self._arrive_steady
+        self.arrived = 0  # counted here, apart from the recorder, so the books can catch a lost request
 
     def counters(self) -> dict[str, float | None]:
         """Nothing to count beyond the requests themselves (a batch counts its runs)."""
@@ -50,6 +51,7 @@ class OpenLoopSource:
     def _arrive_steady(self, event) -> None:
         """Constant-rate arrival: the common case, with the next gap computed inline."""
         now = event.value  # the time this arrival was scheduled for, i.e. now
+        self.arrived += 1
         self.client.submit(now)
         t = now + self._unit() / self._constant_rate
         if t < self._end:
@@ -57,6 +59,7 @@ class OpenLoopSource:
 
     def _arrive(self, event) -> None:
         now = event.value  # the time this arrival was scheduled for, i.e. now
+        self.arrived += 1
         self.client.submit(now)
         self._schedule_next(now)
 
@@ -70,6 +73,7 @@ class ClosedLoopSource:
         self.users = users
         self._think = sampler(think_time, rng)
         self._later = ctx.scheduler()
+        self.arrived = 0  # counted here, apart from the recorder (see OpenLoopSource)
         client.on_complete = self._request_done
 
     def counters(self) -> dict[str, float | None]:
@@ -82,6 +86,7 @@ class ClosedLoopSource:
             self._later(self._think(), self._ask)
 
     def _ask(self, event) -> None:
+        self.arrived += 1
         self.client.submit(self.ctx.env.now)
 
     def _request_done(self, req) -> None:
@@ -121,9 +126,10 @@ class BatchSource:
         self._later = ctx.scheduler()
         # A chunk is submitted in one synchronous loop and only clients register requests, so its
         # ids are consecutive from the recorder's next id: no per-item bookkeeping.
-        self._arrived = ctx.recorder.t_arrival
+        self._recorded = ctx.recorder.t_arrival
         self._in_flight: list[_Run] = []  # runs with a chunk in flight
         self._runs = 0
+        self.arrived = 0  # items submitted, counted here apart from the recorder (see OpenLoopSource)
         self.durations: list[float] = []  # release to last item's end, per finished run
         client.on_complete = self._item_ended
 
@@ -151,13 +157,14 @@ class BatchSource:
         now = self.ctx.env.now
         n = min(self.chunk, run.left)
         run.left -= n
-        run.lo = len(self._arrived)
+        run.lo = len(self._recorded)
         run.hi, run.ended = run.lo + n, 0
         self._in_flight.append(run)  # before submitting: an item may end at once (rejected)
+        self.arrived += n
         submit = self.client.submit
         for _ in range(n):
             submit(now)
-        if len(self._arrived) != run.hi:  # another request registered inside the loop: a bug
+        if len(self._recorded) != run.hi:  # another request registered inside the loop: a bug
             raise RuntimeError(f"batch {self.name}: chunk ids are not consecutive")
 
     def _item_ended(self, att) -> None:

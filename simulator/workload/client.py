@@ -38,6 +38,10 @@ class Client:
         self._draw_retry = draw_retry
         self.on_complete = on_complete
         self.late_answers = 0  # served answers that came after the client gave up, in the window
+        # The books (simulator/accounting.py), kept apart from the recorder so they can disagree
+        # with it: requests a fault injected here, and requests ended here (any final outcome).
+        self.injected = 0
+        self.ended = 0
         self._timeouts = None
         if self.timeout is not None:
             self._timeouts = make_timeouts(ctx.env, self.timeout, self._expire)
@@ -83,6 +87,7 @@ class Client:
     def inject(self, now: float, draw_work: Callable[[], list]) -> Attempt:
         """An extra request (a surge or burst fault) whose work comes from the fault's own streams,
         so the workload's own requests keep their work in every variant."""
+        self.injected += 1
         att = Attempt(self._record_arrival(now, self.workload_index), now, 1, draw_work(), self)
         if self.sticky:
             att.sticky = [att.work[i] for i in self.sticky]
@@ -122,6 +127,7 @@ class Client:
                 and (self.retry_gate is None or self.retry_gate()):
             self._later(self.backoff.delay(att), self._retry, att)
             return
+        self.ended += 1
         self._record_finish(att.id, self.env.now, outcome, att.number)
         if self.on_complete is not None:
             self.on_complete(att)

@@ -1,0 +1,96 @@
+"""Long runs: a wall-clock time limit stops a run cleanly (partial, books balanced) and progress
+shows in wall-clock terms however long the simulated duration is."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+
+import pandas as pd
+import yaml
+from rich.console import Console
+from typer.testing import CliRunner
+
+from simulator import console as console_module
+from simulator import run
+from simulator.cli import app
+
+LONG = 10_000.0
+"""Simulated seconds: about a million requests at 100/s, far more than a test's wall time allows."""
+
+
+def _long(duration: str = "10000s") -> dict:
+    return {"name": "long", "duration": duration, "warmup": "10s", "seed": 5,
+            "workload": [{"name": "w", "entry": "s", "client": {"timeout": "1s"},
+                          "arrivals": {"pattern": "poisson", "rate": "100/s"}}],
+            "components": [{"kind": "service", "name": "s", "workers": 2,
+                            "service_time": {"dist": "exponential", "mean": "15ms"}}]}
+
+
+def test_time_limit_stops_a_long_run_and_marks_it_partial(make_scenario):
+    """A run far too long for its limit stops within about a beat of it; the result is partial and
+    measured up to the simulated time reached; the books balance (the run would raise otherwise) and
+    progress was reported several times on the way, in simulated time, out of the whole duration."""
+    reports = []
+    started = time.perf_counter()
+    result = run(make_scenario(_long()), time_limit=0.5, progress=lambda now, end: reports.append((now, end)))
+    assert time.perf_counter() - started < 5.0
+    assert result.partial
+    reached = result.spec.duration
+    assert 10.0 < reached < LONG
+    requests = result.requests
+    assert requests["t_arrival"].max() < reached
+    t = requests["t_arrival"]
+    assert result.summary["offered"] == ((t >= 10.0) & (t < reached)).sum() == requests["in_window"].sum()
+    assert result.summary["completed"] + result.summary["incomplete"] == result.summary["offered"]
+    assert (requests["outcome"] == "incomplete").sum() == requests["t_end"].isna().sum() > 0
+    assert len(reports) >= 5 and all(end == LONG for _, end in reports)
+    nows = [now for now, _ in reports]
+    assert nows == sorted(nows) and nows[-1] == reached
+
+
+def test_time_limit_in_the_warm_up_leaves_rates_undefined(make_scenario):
+    """Stopped before the measured window began: nothing measured, rates NaN (never negative)."""
+    result = run(make_scenario(_long()), time_limit=0.0)
+    assert result.partial and result.spec.duration < 10.0
+    assert result.summary["offered"] == 0
+    assert all(pd.isna(result.summary[k]) for k in ("offered_rate", "throughput", "goodput"))
+
+
+def test_a_watched_run_gives_the_numbers_of_an_unwatched_one(make_scenario):
+    """The watch's heartbeat never changes the model: same requests and summary with or without it."""
+    scenario = make_scenario(_long("120s"))
+    plain = run(scenario)
+    watched = run(scenario, progress=lambda now, end: None, time_limit=600.0)
+    assert not plain.partial and not watched.partial
+    pd.testing.assert_frame_equal(plain.requests, watched.requests)
+    assert plain.summary.keys() == watched.summary.keys()
+    assert all(pd.isna(v) and pd.isna(watched.summary[k]) or v == watched.summary[k]
+               for k, v in plain.summary.items())
+
+
+def test_cli_time_limit_saves_partial_results_and_says_so(tmp_path):
+    """``cascade run --time-limit``: exit 0, ``partial: true`` in the JSON summary and meta.json,
+    one line on stderr naming the variant and the simulated time reached."""
+    path = tmp_path / "long.yaml"
+    path.write_text(yaml.safe_dump(_long()))
+    outcome = CliRunner().invoke(app, ["run", str(path), "--time-limit", "0.5s", "--json", "--no-plots",
+                                       "--out", str(tmp_path / "out")])
+    assert outcome.exit_code == 0, outcome.output
+    summary = json.loads(outcome.stdout)
+    assert summary["partial"] is True
+    assert "partial: base (replication 0) stopped by --time-limit 0.5s at" in outcome.stderr
+    meta = json.loads(next((tmp_path / "out").rglob("meta.json")).read_text())
+    assert meta["partial"] is True
+
+
+def test_progress_lines_where_the_bar_is_off(monkeypatch):
+    """Not a terminal (CI log): progress comes as plain lines with simulated time, elapsed and left."""
+    monkeypatch.setattr(console_module, "PLAIN_EVERY", 0.0)
+    out = io.StringIO()
+    with console_module.sim_progress(Console(file=out, force_terminal=False, width=200)) as track:
+        update = track("small")
+        update(2_500.0, 1e9)
+    line = out.getvalue().strip()
+    assert line.startswith("small: 41m40s / 11574d1h simulated, ") and "elapsed, about " in line
