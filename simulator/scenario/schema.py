@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, model_validator
 
+from simulator.scenario.alerts import AlertSpec, alert_problems
 from simulator.scenario.base import NonNegativeInt, PositiveInt, SpecModel, spec_error, spec_errors
 from simulator.scenario.components import (
     CacheSpec,
@@ -140,6 +141,8 @@ class ScenarioSpec(SpecModel):
     """What breaks, where and when (crashes, hangs, slow dependencies, partitions, surges...)."""
     mitigations: list[MitigationSpec] = []
     """Defences and capacity controls (each can be switched off per variant with ``enabled``)."""
+    alerts: list[AlertSpec] = []
+    """Alert rules evaluated during the run and scored against the faults (docs/alerts.md)."""
     slo: SloSpec = SloSpec()
     """The service-level objective that recovery metrics (time_to_recover, stuck) are judged by."""
     variants: Annotated[dict[str, dict[str, Any]], BeforeValidator(_empty_variant)] = {}
@@ -161,6 +164,8 @@ class ScenarioSpec(SpecModel):
         problems += fault_problems(self)
         problems += duplicate_name_problems(self.mitigations, "mitigations")
         problems += mitigation_problems(self)
+        problems += duplicate_name_problems(self.alerts, "alerts")
+        problems += alert_problems(self)
         problems += expectation_problems(self.expect, self.variants)
         if len(problems) == 1:
             raise spec_error(problems[0][1], problems[0][0])
