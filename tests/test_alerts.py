@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from simulator import run
-from simulator.alerts.detectors import Ewma
+from simulator.alerts.detectors import Ewma, RollingZscore
 from simulator.alerts.score import alert_summary
 
 EVERY = 15.0
@@ -225,3 +225,25 @@ def test_gauge_and_latency_rules_read_the_component_during_the_run(make_scenario
     result = run(make_scenario(data))
     assert result.summary["missed_faults.slow"] == 0 and result.summary["false_alarms.slow"] == 0
     assert result.summary["missed_faults.busy"] == 0 and result.summary["false_alarms.busy"] == 0
+
+
+def test_rolling_zscore_judges_against_the_trailing_window_once_full():
+    """z = (x - mean) / sample sd of the previous ``size`` values, and no verdict before it is full."""
+    detector = RollingZscore(5, 3.0, "both")
+    history = [10.0, 12.0, 11.0, 9.0, 13.0]
+    assert [detector.observe(v)[0] for v in history] == [False] * 5
+    anomalous, z = detector.observe(20.0)
+    assert z == pytest.approx((20.0 - np.mean(history)) / np.std(history, ddof=1))
+    assert anomalous
+    anomalous, z = detector.observe(12.0)  # the window is now 12, 11, 9, 13, 20
+    assert z == pytest.approx((12.0 - 13.0) / np.std([12, 11, 9, 13, 20], ddof=1)) and not anomalous
+
+
+def test_rolling_zscore_alert_fires_on_a_jump_and_not_on_a_steady_rate(make_scenario):
+    rule = {"kind": "anomaly", "name": "jump", "method": "rolling_zscore", "metric": "offered",
+            "window": "5m", "threshold": 4, "direction": "above", "evaluation_interval": "30s"}
+    data = scenario([rule], [{"kind": "surge", "name": "surge", "target": "web", "at": 600, "for": 120,
+                              "factor": 3}], poisson=20)
+    result = run(make_scenario(data))
+    assert result.summary["false_alarms.jump"] == 0
+    assert result.summary["time_to_alert.jump"] == 30.0  # the first interval of the surge

@@ -32,7 +32,7 @@ def alert_summary(name: str, spans: Sequence[Span], faults: Sequence[Fault], gra
     windows = [(f_start, (end if f_end is None else f_end) + grace) for _, f_start, f_end in faults]
     metrics: dict[str, float | None] = {
         f"alerts_fired.{name}": float(len(closed)),
-        f"alert_seconds.{name}": sum(stop - start for start, stop in closed),
+        f"alert_seconds.{name}": float(sum(stop - start for start, stop in closed)),
         f"false_alarms.{name}": float(sum(not any(lo <= s <= hi for lo, hi in windows) for s, _ in closed)),
     }
     detections, resets, missed = [], [], 0

@@ -21,8 +21,12 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import Field, model_validator
 
 from simulator.scenario.base import Loc, Name, PositiveInt, PositiveNumber, SpecModel, spec_error
+from simulator.scenario.expectations import parse_threshold
 from simulator.scenario.problems import suggest
-from simulator.units import Duration, Number, PositiveDuration
+from simulator.units import Duration, PositiveDuration, pydantic_validator
+
+Threshold = Annotated[float, pydantic_validator(parse_threshold)]
+"""A value in the metric's unit as scenario files write it: ``0.05``, ``5%``, ``250ms``, ``300/s``."""
 
 REQUEST_METRICS = ("error_ratio", "availability", "goodput", "offered", "throughput")
 """Per-window request metrics (optionally of one ``workload``); plus ``latency_pNN`` of ok requests."""
@@ -72,8 +76,9 @@ class ThresholdAlertSpec(_Alert):
     """The span (t - window, t] the metric is computed over at each evaluation t, seconds."""
     op: Op
     """How the metric is compared with ``value``."""
-    value: Number
-    """The threshold, in the metric's own unit (fraction, seconds, per second, count)."""
+    value: Threshold
+    """The threshold in the metric's own unit (fraction, seconds, per second, count); ``5%``,
+    ``250ms`` and ``300/s`` are accepted."""
     workload: Name | None = None
     """Request metrics of this workload only (none: all workloads together)."""
 
