@@ -247,3 +247,23 @@ def test_rolling_zscore_alert_fires_on_a_jump_and_not_on_a_steady_rate(make_scen
     result = run(make_scenario(data))
     assert result.summary["false_alarms.jump"] == 0
     assert result.summary["time_to_alert.jump"] == 30.0  # the first interval of the surge
+
+
+def test_a_run_without_alerts_installs_nothing(make_scenario):
+    """No rules: no tap on the clients (the per-request path is the recorder's own bound method)."""
+    from simulator.build import build
+
+    system = build(make_scenario(scenario([], [])).resolve(None), seed=1, replication=0)
+    assert system.alerts is None
+    client, recorder = system.clients[0], system.ctx.recorder
+    assert client._record_finish == recorder.finish and client._record_arrival == recorder.arrival
+
+
+def test_same_seed_same_alert_events(make_scenario):
+    rules = [THRESHOLD, {"kind": "anomaly", "name": "ewma", "method": "ewma", "metric": "offered",
+                         "alpha": 0.2, "min_samples": 5, "threshold": 2}]
+    data = scenario(rules, [outage("db", 300, 300)], "15m", poisson=20)
+    first, second = (run(make_scenario(data)) for _ in range(2))
+    alerts = [r.events[r.events["kind"] == "alert"].reset_index(drop=True) for r in (first, second)]
+    assert len(alerts[0]) > 2
+    assert alerts[0].equals(alerts[1])
