@@ -1,12 +1,11 @@
-"""What alert rules read during a run: per-workload arrivals and completions, and sampled gauges.
+"""What alert rules read during a run: per-workload completions, arrivals and sampled gauges.
 
 Installed only when the scenario has ``alerts:`` (a run without them pays nothing per request).
-The tap replaces each client's bound ``record_arrival`` / ``record_finish`` with a wrapper that
-calls the recorder first, then appends a few numbers to typed arrays: arrival times; completion
-times with a running count of available outcomes (so any window's error ratio is two binary
-searches and a subtraction, whatever its length); and ok latencies for the latency quantiles.
-Completions happen in time order, so every array is sorted by time. The tap keeps its own copy of
-arrival times rather than reading the recorder's buffers, whose layout is the recorder's business.
+The tap replaces each client's bound ``record_finish`` with a wrapper that calls the recorder
+first, then appends a few numbers to typed arrays: completion time and outcome, and for latency
+rules the ok latency. Completions happen in time order, so a window is found by binary search and
+its outcomes are counted vectorised at each evaluation. Arrivals are read from the recorder's own
+columns (``Recorder.t_arrival`` / ``workload``, by request id, so in arrival order).
 """
 
 from __future__ import annotations
@@ -22,28 +21,35 @@ from simulator.request import OK
 
 
 class _Stream:
-    """One workload's arrivals and completions, time-ordered."""
+    """One workload's completions, time-ordered."""
 
     def __init__(self) -> None:
-        self.arrived = array("d")
         self.ended = array("d")
-        self.good = array("d", [0.0])  # good[i]: available outcomes among the first i completions
+        self.outcome = array("b")
         self.ok_ended = array("d")
         self.ok_latency = array("d")
 
 
 class Tap:
-    """Arrivals, completions and chosen gauges of one run, queried over windows (a, b]."""
+    """Arrivals, completions and chosen gauges of one run, queried over windows (a, b].
+
+    Only what the rules read is kept: ok latencies only for a latency rule. Arrivals are read from
+    the recorder's own arrival columns (indexed by request id, hence in arrival order), which the
+    runner reads too: no wrapper on the arrival path.
+    """
 
     def __init__(self, n_workloads: int):
         self.streams = [_Stream() for _ in range(n_workloads)]
-        self._t_arrival = array("d")  # by request id: what an ok latency is measured from
+        self.need_latency = False  # set by the latency metrics, before install()
+        self._recorder = None
         self._gauges: dict[tuple[str, str], tuple[array, array]] = {}
 
     def install(self, clients, recorder) -> None:
         """Wrap every client's recording calls, and the recorder's gauge call if gauges are watched."""
+        self._recorder = recorder
         for client in clients:
-            self._wrap_client(client)
+            finish = self._finish_latency if self.need_latency else self._finish
+            client._record_finish = finish(client._record_finish, self.streams[client.workload_index])
         if self._gauges:
             self._wrap_gauges(recorder)
 
@@ -51,30 +57,30 @@ class Tap:
         """Keep the samples of ``component``'s ``gauge`` (call before :meth:`install`)."""
         self._gauges.setdefault((component, gauge), (array("d"), array("d")))
 
-    def _wrap_client(self, client) -> None:
-        record_arrival, record_finish = client._record_arrival, client._record_finish
-        stream, t_arrival = self.streams[client.workload_index], self._t_arrival
-        arrived, ended, good = stream.arrived, stream.ended, stream.good
-        ok_ended, ok_latency = stream.ok_ended, stream.ok_latency
-        available = [float(a) for a in AVAILABLE]
-
-        def arrival(now: float, index: int) -> int:
-            rid = record_arrival(now, index)
-            while len(t_arrival) < rid:  # ids are consecutive; pad if anything else took one
-                t_arrival.append(math.nan)
-            t_arrival.append(now)
-            arrived.append(now)
-            return rid
+    @staticmethod
+    def _finish(record_finish, stream: _Stream):
+        ended, outcomes = stream.ended, stream.outcome
 
         def finish(rid: int, now: float, outcome: int, attempts: int) -> None:
             record_finish(rid, now, outcome, attempts)
             ended.append(now)
-            good.append(good[-1] + available[outcome])
+            outcomes.append(outcome)
+
+        return finish
+
+    def _finish_latency(self, record_finish, stream: _Stream):
+        ended, outcomes, t_arrival = stream.ended, stream.outcome, self._recorder.t_arrival
+        ok_ended, ok_latency = stream.ok_ended, stream.ok_latency
+
+        def finish(rid: int, now: float, outcome: int, attempts: int) -> None:
+            record_finish(rid, now, outcome, attempts)
+            ended.append(now)
+            outcomes.append(outcome)
             if outcome == OK:
                 ok_ended.append(now)
                 ok_latency.append(now - t_arrival[rid])
 
-        client._record_arrival, client._record_finish = arrival, finish  # read at each call
+        return finish
 
     def _wrap_gauges(self, recorder) -> None:
         record = recorder.gauge
@@ -94,16 +100,26 @@ class Tap:
     # --- window queries --------------------------------------------------------------------
     def counts(self, a: float, b: float, workload: int | None) -> tuple[int, float]:
         """(requests ended in (a, b], available ones among them)."""
-        total, good = 0, 0.0
+        total, good = 0, 0
         for stream in self._chosen(workload):
             lo, hi = bisect_right(stream.ended, a), bisect_right(stream.ended, b)
-            total += hi - lo
-            good += stream.good[hi] - stream.good[lo]
-        return total, good
+            if hi > lo:
+                codes = np.frombuffer(stream.outcome, dtype=np.int8)
+                good += int(np.count_nonzero(AVAILABLE[codes[lo:hi]]))
+                del codes  # release the buffer: the array must be able to grow again
+                total += hi - lo
+        return total, float(good)
 
     def arrivals(self, a: float, b: float, workload: int | None) -> int:
-        """Requests that arrived in (a, b]."""
-        return sum(bisect_right(s.arrived, b) - bisect_right(s.arrived, a) for s in self._chosen(workload))
+        """Requests that arrived in (a, b] (of one workload, or all)."""
+        arrived = self._recorder.t_arrival
+        lo, hi = bisect_right(arrived, a), bisect_right(arrived, b)
+        if workload is None or hi <= lo:
+            return hi - lo
+        codes = np.frombuffer(self._recorder.workload, dtype=np.int8)
+        count = int(np.count_nonzero(codes[lo:hi] == workload))
+        del codes  # release the buffer: the recorder must be able to append again
+        return count
 
     def ok_latencies(self, a: float, b: float, workload: int | None) -> np.ndarray:
         """Latencies of the ok requests that ended in (a, b]."""

@@ -24,6 +24,7 @@ def window_metric(tap: Tap, metric: str, workload: int | None) -> WindowMetric:
     """The function computing ``metric`` (a validated name) of ``workload`` (None: all) over (a, b]."""
     quantile = latency_quantile(metric)
     if quantile is not None:
+        tap.need_latency = True
         return lambda a, b: _quantile(tap.ok_latencies(a, b, workload), quantile)
     if metric in ("error_ratio", "availability"):
         sign = metric == "availability"
