@@ -267,3 +267,18 @@ def test_same_seed_same_alert_events(make_scenario):
     alerts = [r.events[r.events["kind"] == "alert"].reset_index(drop=True) for r in (first, second)]
     assert len(alerts[0]) > 2
     assert alerts[0].equals(alerts[1])
+
+
+def test_a_workload_rule_sees_only_that_workload(make_scenario):
+    """Two workloads on two services; the outage hits only the api's service."""
+    data = scenario([{**THRESHOLD, "name": "web-errors", "workload": "web", "for": 0},
+                     {**THRESHOLD, "name": "api-errors", "workload": "api", "for": 0},
+                     {**THRESHOLD, "name": "all-errors", "for": 0, "value": 0.3}],
+                    [{**outage("api-down", 300, 300), "target": "api-app"}])
+    data["workload"].append({"name": "api", "entry": "api-app", "arrivals": {"pattern": "deterministic",
+                                                                             "rate": "10/s"}})
+    data["components"].append({**data["components"][0], "name": "api-app"})
+    summary = run(make_scenario(data)).summary
+    assert summary["alerts_fired.web-errors"] == 0
+    assert summary["time_to_alert.api-errors"] == 15.0
+    assert summary["time_to_alert.all-errors"] == 15.0  # half of all requests fail: 0.5 > 0.3
