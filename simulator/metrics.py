@@ -36,6 +36,8 @@ FINAL = "final window"
 """Requests arriving in the last stretch of the measured window (see simulator.recovery)."""
 SLO_WINDOWS = "trailing SLO windows"
 """Positions of the SLO's trailing window over the measured window (see simulator.recovery)."""
+BEFORE_TRIGGER = "before the first trigger"
+"""Requests that arrived and ended before the first fault or release (see simulator.recovery)."""
 AFTER_FAULT = "after the fault"
 """From a fault's start or the last fault's end (see simulator.recovery)."""
 
@@ -56,6 +58,7 @@ class Family:
     qualifier: str | None = None  # what the row counts where the name alone could mislead
     hide_zero: bool = False  # console: left out when zero in every column shown
     grouped: bool = False  # console: per-component rows together, right after the headline
+    null: str | None = None  # what a null value means, when the metric can be null (one meaning)
 
     @property
     def bounds(self) -> tuple[float, float | None]:
@@ -95,13 +98,20 @@ CATALOGUE: dict[str, Family] = {
        for name in ("latency_mean", "latency_p50", "latency_p95", "latency_p99", "latency_p999")},
     "amplification": Family(AVERAGE, LOWER, "attempts per request", MEASURED, HEADLINE),
     # cascade and recovery (simulator.recovery)
-    "stuck": Family(FLAG, LOWER, "yes/no", FINAL, HEADLINE),
-    "time_to_recover": Family(DURATION, LOWER, "s", AFTER_FAULT, HEADLINE),
+    "stuck": Family(FLAG, LOWER, "yes/no", FINAL, HEADLINE,
+                    null="no trigger (fault, surge, burst, spike, batch, release) "
+                         "or health before it unknown"),
+    "overloaded": Family(FLAG, LOWER, "yes/no", BEFORE_TRIGGER, HEADLINE,
+                         null="no request ended before the first trigger"),
+    "time_to_recover": Family(DURATION, LOWER, "s", AFTER_FAULT, HEADLINE,
+                              null="not recovered by the end of the run (0: never degraded)"),
     "degraded_seconds": Family(DURATION, LOWER, "s", SLO_WINDOWS, HEADLINE),
-    "peak_amplification": Family(AVERAGE, LOWER, "attempts per request", SLO_WINDOWS, HEADLINE),
-    "final_availability": Family(FRACTION, HIGHER, "share of requests", FINAL, HEADLINE),
+    "peak_amplification": Family(AVERAGE, LOWER, "attempts per request", SLO_WINDOWS, HEADLINE,
+                                 null="no request ended in any window"),
+    "final_availability": Family(FRACTION, HIGHER, "share of requests", FINAL, HEADLINE,
+                                 null="no request arrived in the final window"),
     "wasted_work": Family(DURATION, LOWER, "server-seconds", MEASURED, HEADLINE, grouped=True),
-    "time_to_detect": Family(DURATION, LOWER, "s", AFTER_FAULT, grouped=True),
+    "time_to_detect": Family(DURATION, LOWER, "s", AFTER_FAULT, grouped=True, null="never detected"),
     "late_answers": _c(LOWER, "answers"),  # served answers nobody waited for any more
     # components over the measured window (stats.window())
     "utilization": Family(FRACTION, NEUTRAL, "busy share of worker-seconds", MEASURED, grouped=True),
@@ -217,6 +227,12 @@ def bounds(name: str) -> tuple[float | None, float | None]:
     return found.bounds if found else (None, None)
 
 
+def null_meaning(name: str) -> str | None:
+    """What null means for this metric (one meaning per metric), or None if it is never null."""
+    found = entry(name)
+    return found.null if found else None
+
+
 def qualifier(name: str) -> str | None:
     """What the metric counts when its name could mislead (``latency_p99`` -> ``ok only``), else None."""
     found = entry(name)
@@ -256,3 +272,23 @@ def display_scale(metric: str, kind: str = "mean") -> tuple[float, str]:
     if is_rate(metric):
         return 1.0, "/s"
     return 1.0, ""
+
+
+def shown(metric: str, value: float, *, signed: bool = False) -> str:
+    """A value in the unit people read, with the unit: ``250 ms``, ``99.50%``, ``20 s``, ``300/s``.
+
+    Latencies in ms; fractions and yes/no metrics (a proportion of runs) in %, their differences
+    (``signed``) in percentage points; durations in s; rates per second; other kinds plain.
+    """
+    sign = "+" if signed and value > 0 else ""
+    found = entry(metric)
+    kind = found.kind if found else None
+    if kind == LATENCY:
+        return f"{sign}{value * 1e3:,.4g} ms"
+    if kind in (FRACTION, FLAG):
+        return f"{sign}{value * 100:.4g}{' pp' if signed else '%'}"
+    if kind == DURATION:
+        return f"{sign}{value:,.4g} {found.unit}"
+    if kind == RATE:
+        return f"{sign}{value:,.4g}/s"
+    return f"{sign}{value:,.4g}"

@@ -22,23 +22,43 @@ Definitions (``window`` and the objective come from the SLO; times in seconds):
   ones added later, is a failure).
 - ``degraded_seconds``: ``step`` x the number of window positions that violate. A trailing window
   sees a failure for ``window`` seconds, so a D-second outage counts about D + ``window``.
-- ``time_to_recover``: from the end of the last fault (the latest end) until the system is back
-  within the SLO for good: if no window ending at or after that end violates, 0; otherwise the
-  first window after the last violating one is the first that stays healthy up to ``end``, and
-  recovery is dated at its *start* (``t - window``: the requests ending after it are healthy),
-  so that the window's own length does not count as recovery time; clamped at 0. Accurate to one
-  ``step``. None without faults, if a fault never ends, if no window ends after the last fault,
-  or if the last window position still violates (never recovered).
+- ``time_to_recover``: from the end of the last fault (the latest end; without faults, of the
+  last trigger, see below; without any trigger, from the start of the measured span) until the
+  system is back within the SLO for good: if no window ending at or after that end violates, 0
+  (never degraded after it); otherwise the first window after the last violating one is the
+  first that stays healthy up to ``end``, and recovery is
+  dated at its *start* (``t - window``: the requests ending after it are healthy), so that the
+  window's own length does not count as recovery time; clamped at 0. Accurate to one ``step``.
+  A crash's fault ends at its restart: the start-up that follows is recovery time. None has one
+  meaning, *not recovered by the end of the run*: the last window position still violates, a
+  fault lasts to the end of the run, or no window ends after the last fault's end.
 - ``peak_amplification``: over windows of *arrivals* ``[t - window, t)`` at the same positions, the
   largest mean number of attempts per request, counting the requests that arrived in the window
   and ended (outcome not ``incomplete``). None if no window has any.
+- **Triggers**: what can push a healthy system over: every fault (a ``surge`` and a ``burst``
+  included), every workload ``spike`` profile, every run of a batch job and every release. A
+  trigger's span runs from its start until its effect is over: a fault's end (a crash's after
+  its start-up, a surge's or a spike's after its decay), a batch run's last item, a release's
+  rollback or its promotion once its analysis passed; a big-bang release (never judged) or a
+  fault without an end lasts to the end of the run.
+- **Before the first trigger**: the requests that arrived in ``[warmup, first trigger start)``
+  and ended by then (one cut short by the trigger is the trigger's doing, not a sign of the
+  system before it). Without triggers, the span is the whole measured span ``[warmup, end)``.
+  Availability there = ok / ended; None if no request ended there (a trigger at the warm-up's
+  end, or nothing arrived).
 - **Final window**: the requests that *arrived* in ``[end - final, end)``, ``final`` being
   ``slo.final_window`` or, if none, 10% of the measured span ``end - warmup`` but at least 60 s;
   never more than the measured span. ``final_availability`` = ok / arrived there (requests still
   in flight after the drain count as not ok, as in the summary); None without arrivals.
-- ``stuck`` (a bool): every fault has ended by the start of the final window, yet
-  ``final_availability`` < ``slo.availability``: the failure sustains itself. Without faults it is
-  the final-window check alone; a fault still active in the final window makes it False.
+- ``overloaded`` (a bool): availability before the first trigger < ``slo.availability``: the
+  system was never healthy, so whatever happens later is no metastable failure. None when that
+  availability is None.
+- ``stuck`` (a bool): the run was healthy before the first trigger (not ``overloaded``), every
+  trigger ended by the start of the final window, yet ``final_availability`` <
+  ``slo.availability``: the failure sustains itself after its cause is gone. A trigger still
+  active in the final window (ending inside it, or never) makes it False, as does a final window
+  without arrivals. None without any trigger (nothing to be stuck after) or when ``overloaded``
+  is None (health before the trigger unknown).
 - ``time_to_detect.<fault>``: first detection time - fault start, at least 0; None if never
   detected.
 
@@ -87,6 +107,7 @@ class _Arrivals(NamedTuple):
 def recovery_metrics(arrays: dict[str, np.ndarray], *, warmup: float, end: float, slo: SloSpec,
                      faults: Sequence[tuple[str, float, float | None]],
                      detections: Mapping[str, float | None],
+                     triggers: Sequence[tuple[float, float | None]] | None = None,
                      step: float = 1.0) -> dict[str, float | bool | None]:
     """The run's recovery metrics (see the module docstring for each definition).
 
@@ -97,6 +118,7 @@ def recovery_metrics(arrays: dict[str, np.ndarray], *, warmup: float, end: float
         slo: The objective (an ``SloSpec``).
         faults: (name, start, end or None if it lasts to the end of the run), seconds.
         detections: Fault name -> first detection time in seconds, or None.
+        triggers: (start, end or None) of every trigger, seconds; None: the faults' own spans.
         step: Seconds between window positions (> 0).
     """
     if not step > 0:
@@ -110,15 +132,49 @@ def recovery_metrics(arrays: dict[str, np.ndarray], *, warmup: float, end: float
     metrics: dict[str, float | bool | None] = {
         f"time_to_detect.{name}": _time_to_detect(start, detections.get(name)) for name, start, _ in faults
     }
-    metrics["time_to_recover"] = _time_to_recover(ends, violating, _last_fault_end(faults), slo.window)
+    spans = [(start, f_end) for _, start, f_end in faults] if triggers is None else list(triggers)
+    since = _last_fault_end(faults) if faults else _last_end(spans, warmup)
+    metrics["time_to_recover"] = _time_to_recover(ends, violating, since, slo.window)
     metrics["degraded_seconds"] = float(step * np.count_nonzero(violating))
     metrics["peak_amplification"] = _peak_amplification(arrivals, ends, slo.window)
     final_start = end - _final_length(slo.final_window, end - warmup)
     final = _availability_between(arrivals, final_start, end)
-    faults_over = all(f_end is not None and f_end <= final_start for _, _, f_end in faults)
-    metrics["stuck"] = bool(faults_over and final is not None and final < slo.availability)
+    overloaded, stuck = _overloaded_and_stuck(arrays, ended, ok, spans, warmup, end, final_start,
+                                              final, slo.availability)
+    metrics["stuck"] = stuck
+    metrics["overloaded"] = overloaded
     metrics["final_availability"] = final
     return metrics
+
+
+def _overloaded_and_stuck(arrays, ended: np.ndarray, ok: np.ndarray,
+                          spans: Sequence[tuple[float, float | None]], warmup: float, end: float,
+                          final_start: float, final: float | None,
+                          objective: float) -> tuple[bool | None, bool | None]:
+    """``overloaded`` and ``stuck`` (module docstring): judged by the availability before the first
+    trigger, the triggers' ends and the final window."""
+    first = min((start for start, _ in spans), default=end)
+    before = _availability_before(arrays, ended, ok, warmup, max(warmup, first))
+    overloaded = None if before is None else bool(before < objective)
+    if not spans or overloaded is None:
+        return overloaded, None
+    over = all(t_end is not None and t_end <= final_start for _, t_end in spans)
+    stuck = not overloaded and over and final is not None and final < objective
+    return overloaded, bool(stuck)
+
+
+def _availability_before(arrays, ended: np.ndarray, ok: np.ndarray, start: float,
+                         cut: float) -> float | None:
+    """ok / ended over the requests that arrived in [start, cut) and ended by ``cut``; None if none.
+
+    A request still in flight at ``cut`` (the first trigger) is left out: whatever happens to it
+    next is the trigger's doing."""
+    t_arrival, t_end = arrays["t_arrival"], arrays["t_end"]
+    inside = ended & (t_arrival >= start) & (t_arrival < cut) & (t_end <= cut)
+    count = int(np.count_nonzero(inside))
+    if count == 0:
+        return None
+    return float(np.count_nonzero(inside & ok) / count)
 
 
 def _completions(arrays, ended: np.ndarray, ok: np.ndarray) -> _Completions:
@@ -201,12 +257,13 @@ def _p99_above(completions: _Completions, starts: np.ndarray, ends: np.ndarray, 
     return above
 
 
-def _time_to_recover(ends: np.ndarray, violating: np.ndarray, fault_end: float | None,
+def _time_to_recover(ends: np.ndarray, violating: np.ndarray, since: float | None,
                      window: float) -> float | None:
-    """Seconds from the last fault's end to the start of the first window that stays healthy."""
-    if fault_end is None:
+    """Seconds from ``since`` (the last fault's end) to the start of the first window that stays
+    healthy; 0 if none violates after it; None if not recovered by the end of the run."""
+    if since is None:
         return None
-    after = np.flatnonzero(ends >= fault_end)
+    after = np.flatnonzero(ends >= since)
     if not after.size:
         return None
     bad = np.flatnonzero(violating[after])
@@ -215,7 +272,7 @@ def _time_to_recover(ends: np.ndarray, violating: np.ndarray, fault_end: float |
     last_bad = after[bad[-1]]
     if last_bad == ends.size - 1:
         return None
-    return max(0.0, float(ends[last_bad + 1] - window - fault_end))
+    return max(0.0, float(ends[last_bad + 1] - window - since))
 
 
 def _last_fault_end(faults: Sequence[tuple[str, float, float | None]]) -> float | None:
@@ -224,6 +281,14 @@ def _last_fault_end(faults: Sequence[tuple[str, float, float | None]]) -> float 
     if not f_ends or any(f_end is None for f_end in f_ends):
         return None
     return max(f_ends)
+
+
+def _last_end(spans: Sequence[tuple[float, float | None]], default: float) -> float | None:
+    """The latest trigger end (None if one never ends); ``default`` without triggers."""
+    if not spans:
+        return default
+    ends = [end for _, end in spans]
+    return None if any(end is None for end in ends) else max(ends)
 
 
 def _peak_amplification(arrivals: _Arrivals, ends: np.ndarray, window: float) -> float | None:

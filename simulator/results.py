@@ -37,6 +37,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from simulator import files
 from simulator.files import atomic_write_text, write_frame
 from simulator.scenario.variants import DEFAULT_VARIANT
 
@@ -112,9 +113,10 @@ def write_run(results: Sequence[Any], out_dir: Path, run_name: str | None = None
         raise ValueError(f"write_run takes runs of one scenario; got {sorted(scenarios)}")
     parent = Path(out_dir) / _safe_name(scenarios.pop())
     parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=parent))
+    files.remove_stale(parent)  # what a killed run left; only our own .tmp-<pid>- names
+    tmp = Path(tempfile.mkdtemp(prefix=files.temp_prefix(), dir=parent))
     try:
-        os.chmod(tmp, 0o755)  # mkdtemp makes it private; a results directory is meant to be shared
+        os.chmod(tmp, files.dir_mode())  # mkdtemp makes it 0700; a results directory is meant to be shared
         _fill(tmp, list(results), plots, command)
         return _place(tmp, parent, run_name)
     except BaseException:

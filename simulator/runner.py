@@ -17,8 +17,9 @@ import pandas as pd
 from simulator.accounting import check_accounting
 from simulator.analysis import add_availability, summarize, traffic_frame
 from simulator.build import build, start
+from simulator.mitigations.deployment import Deployment
 from simulator.recovery import recovery_metrics
-from simulator.scenario import Problem, ScenarioError
+from simulator.scenario.overrides import with_duration
 from simulator.scenario.variants import DEFAULT_VARIANT
 
 PROGRESS_STEPS = 100
@@ -72,11 +73,8 @@ def run_spec(spec, variant: str | None = None, *, seed: int | None = None, repli
 
 
 def _with_duration(source: str, spec, duration: float):
-    """The spec with another duration, still honouring warm-up < duration."""
-    if duration <= spec.warmup:
-        message = f"--duration {duration:g}s must be longer than warmup {spec.warmup:g}s"
-        raise ScenarioError([Problem(source, "duration", message)])
-    return spec.model_copy(update={"duration": float(duration)})
+    """The spec with another duration, judged like a file that says it (warm-up, fault times...)."""
+    return with_duration(spec, duration, source)
 
 
 def _advance(env, end: float, progress) -> None:
@@ -107,7 +105,7 @@ DETECTION_EVENTS = frozenset(("detected_down", "failover", "promoted", "rerouted
 """Routing changes that exclude a failed part: what ``time_to_detect`` waits for."""
 
 
-def fault_metrics(arrays, spec, injectors, events: pd.DataFrame) -> dict:
+def fault_metrics(arrays, spec, injectors, events: pd.DataFrame, mitigations=()) -> dict:
     """Recovery metrics (time_to_recover, degraded_seconds, stuck...) and time_to_detect per fault."""
     detections = {}
     routing = events[events["kind"].isin(DETECTION_EVENTS)] if len(events) else events
@@ -117,7 +115,45 @@ def fault_metrics(arrays, spec, injectors, events: pd.DataFrame) -> dict:
         detections[injector.name] = float(hits["t"].min()) if len(hits) else None
     faults = [(i.name, i.start_time, i.end_time) for i in injectors]
     return recovery_metrics(arrays, warmup=spec.warmup, end=spec.duration, slo=spec.slo, faults=faults,
-                            detections=detections)
+                            detections=detections,
+                            triggers=[*trigger_spans(injectors, mitigations, _spikes(spec)),
+                                      *_batch_spans(events)])
+
+
+def _spikes(spec) -> list:
+    """The workloads' ``spike`` profiles (a surge written into the workload itself)."""
+    return [w.profile for w in spec.workload if w.profile is not None and w.profile.kind == "spike"]
+
+
+def _batch_spans(events: pd.DataFrame) -> list[tuple[float, float | None]]:
+    """Each batch job run (an in-workload burst) from its release until its last item ended
+    (``batch_start`` / ``batch_done`` events; a run still going at the end: None). Runs are paired
+    in time order: what the recovery metrics need, the first start and whether and when every
+    run was over, is exact however the runs overlap."""
+    if not len(events):
+        return []
+    starts = sorted(events.loc[events["kind"] == "batch_start", "t"])
+    dones = sorted(events.loc[events["kind"] == "batch_done", "t"])
+    return [(float(t), float(dones[i]) if i < len(dones) else None) for i, t in enumerate(starts)]
+
+
+AFTERMATH = {"crash": "startup", "surge": "decay"}
+"""Fault kinds whose effect outlasts their end, and the spec key saying by how long."""
+
+
+def trigger_spans(injectors, mitigations, spike_profiles=()) -> list[tuple[float, float | None]]:
+    """(start, end or None) of every trigger (simulator.recovery): each fault until its effect is
+    over, each release until one version has all traffic for good, by rollback or by promotion
+    after passing its analysis (a big bang, never judged, lasts: None), each workload's
+    ``spike`` profile (a surge written into the workload) until its decay is over."""
+    spans = []
+    for injector in injectors:
+        end, key = injector.end_time, AFTERMATH.get(injector.spec.kind)
+        spans.append((injector.start_time, end + getattr(injector.spec, key) if key and end is not None
+                      else end))
+    spans += [(m.spec.at, m.rollback_at if m.rollback_at is not None else m.promoted_at)
+              for m in mitigations if isinstance(m, Deployment)]
+    return spans + [(p.at, p.at + p.rise + p.hold + p.decay) for p in spike_profiles]
 
 
 def _collect(variant, spec, system, windows, seed, replication, interval, started) -> RunResult:
@@ -136,7 +172,8 @@ def _collect(variant, spec, system, windows, seed, replication, interval, starte
     summary = summarize(arrays, spec.warmup, spec.duration, windows, names)
     summary["late_answers"] = float(sum(c.late_answers for c in system.clients))
     summary["wasted_work"] = float(sum(v for k, v in summary.items() if k.startswith("wasted_work.")))
-    summary.update(fault_metrics(arrays, spec, system.injectors, recorder.events_frame()))
+    summary.update(fault_metrics(arrays, spec, system.injectors, recorder.events_frame(),
+                                 system.mitigations))
     for name, source in zip(names, system.sources, strict=True):
         summary.update({f"{counter}.{name}": value for counter, value in source.counters().items()})
     for mitigation in system.mitigations:

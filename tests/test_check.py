@@ -43,14 +43,14 @@ def test_exit_1_with_a_readable_reason_when_a_claim_fails(tmp_path):
     claim = {"variant": "three", "metric": "latency_mean", "at_most": "10ms"}
     out = _check(tmp_path, _file(tmp_path, [*HOLDS, claim]))
     assert out.exit_code == 1
-    assert "FAIL" in out.stdout and "is not at most 0.01" in out.stdout
+    assert "FAIL" in out.stdout and "is not at most 10 ms" in out.stdout
     assert "1 of 4 failed" in out.stdout
 
 
 def test_confidence_requires_the_whole_interval(tmp_path):
     """A mean that satisfies the bound is not enough when the interval crosses it."""
     scenario = scenario_from_dict(tiny(expect=[]))
-    result = check([scenario], replications=3)
+    result = check([scenario], replications=3, allow_empty=True)
     assert result.rows.empty and result.without_expectations == ["tiny"]
     mean_only = {"variant": "four", "metric": "latency_mean", "below": 1.0}
     measured = check([scenario_from_dict(tiny(expect=[mean_only]))], replications=3).rows.iloc[0]

@@ -113,6 +113,7 @@ def fake(monkeypatch):
                "simulator.runner": dict(run=run), "simulator.bench": dict(main=bench_main)}
     for name, attrs in modules.items():
         monkeypatch.setitem(sys.modules, name, types.SimpleNamespace(**attrs))
+    monkeypatch.setattr("simulator.budget.check_variants", lambda *args, **kwargs: None)  # fakes have no cost
     log["variants"] = variants
     return log
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -165,3 +167,18 @@ def test_library_refuses_unknown_variant():
     """The Python API raises ExperimentError naming the known variants."""
     with pytest.raises(ExperimentError, match="the scenario has: three, four, six"):
         compare(scenario_from_dict(tiny()), ["three", "seven"], replications=1)
+
+
+def test_auto_warmup_sees_a_latency_transient_that_goodput_hides():
+    """A queue filling up: goodput flat from the start, median latency rising for 300 s. Before,
+    MSER-5 on goodput alone cut at 0 s; on goodput and latency it takes the later (latency) cut."""
+    from simulator.experiment.warmup import truncation_time
+
+    t = np.arange(0.0, 2000.0, 10.0)
+    wobble = np.where(np.arange(t.size) % 2 == 0, 0.01, -0.01)
+    traffic = pd.DataFrame({"t": t, "workload": "web", "goodput": 8.0 + wobble,
+                            "latency_p50": np.minimum(t, 300.0) / 300.0 + wobble})
+    assert truncation_time(traffic[["t", "workload", "goodput"]]) == 0.0  # the old, goodput-only view
+    assert 250.0 <= truncation_time(traffic) <= 350.0
+    traffic.loc[traffic["t"] < 50, "latency_p50"] = np.nan  # intervals without an ok answer
+    assert 250.0 <= truncation_time(traffic) <= 350.0

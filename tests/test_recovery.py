@@ -123,7 +123,8 @@ def test_peak_amplification_finds_the_planted_window():
 def test_final_window_defaults_to_last_tenth_of_the_run():
     """The default final window of a 1000 s run is its last 100 s, judged by arrivals."""
     t = steady(1000.0)
-    m = metrics(requests(t, outcome=np.where(t >= 950, ERROR, OK)), end=1000.0)
+    m = metrics(requests(t, outcome=np.where(t >= 950, ERROR, OK)), faults=[("f", 500.0, 600.0)],
+                end=1000.0)
     assert m["final_availability"] == 0.5
     assert m["stuck"] is True
 
@@ -206,7 +207,8 @@ def test_metrics_match_their_definitions_and_are_never_nan(run, warmup, step):
     assert (m["degraded_seconds"], m["peak_amplification"]) == reference(arrays, warmup, 60.0, slo, step)
     for value in m.values():
         assert value is None or isinstance(value, bool) or (isinstance(value, float) and math.isfinite(value))
-    assert isinstance(m["stuck"], bool)
+    assert m["stuck"] is None or isinstance(m["stuck"], bool)
+    assert not (m["stuck"] and m["overloaded"])  # a system never healthy cannot be stuck
     assert m["time_to_recover"] is None or m["time_to_recover"] >= 0.0
 
 
@@ -237,3 +239,128 @@ def test_five_million_requests_take_under_five_seconds():
     assert time.perf_counter() - began < 5.0
     assert abs(m["time_to_recover"] - 201.5) <= 1.0  # the storm's last answers end 1.5 s after it
     assert m["peak_amplification"] == 3.0
+
+
+# --- stuck, overloaded and what null means (issue 15, items 1 and 9) ---------------------------------
+
+def test_no_trigger_is_never_stuck_and_a_run_below_the_slo_throughout_is_overloaded():
+    """rate-limits' case: no fault, limiters keep availability at ~70% all along. Before: stuck True;
+    now stuck is null (nothing to be stuck after) and the run is overloaded."""
+    t = steady()
+    m = metrics(requests(t, outcome=np.where(np.arange(t.size) % 10 < 3, ERROR, OK)))
+    assert m["stuck"] is None
+    assert m["overloaded"] is True
+    assert metrics(requests(t))["overloaded"] is False
+
+
+def test_unhealthy_before_the_trigger_is_overloaded_not_stuck():
+    """Below the SLO before the fault and after it: overloaded, never stuck."""
+    t = steady()
+    m = metrics(requests(t, outcome=np.where(np.arange(t.size) % 10 < 3, ERROR, OK)),
+                faults=[("crash", 100.0, 110.0)])
+    assert m["overloaded"] is True and m["stuck"] is False
+
+
+def test_healthy_before_trigger_over_final_window_bad_is_stuck():
+    """The definition's three conditions: healthy before, trigger over before the final window
+    (here the last 60 s, [240, 300)), still below the SLO there."""
+    t = steady()
+    failing = requests(t, outcome=np.where(t >= 100, ERROR, OK))
+    assert metrics(failing, faults=[("f", 100.0, 110.0)])["stuck"] is True
+    assert metrics(failing, faults=[("f", 100.0, 240.0)])["stuck"] is True  # ends as the window starts
+    assert metrics(failing, faults=[("f", 100.0, 250.0)])["stuck"] is False  # ends inside it
+    assert metrics(failing, faults=[("f", 100.0, None)])["stuck"] is False  # never ends
+
+
+def test_every_trigger_counts_and_the_first_one_bounds_the_healthy_span():
+    """A release (given as a trigger span) still on keeps a run from being stuck; the span before
+    the first trigger is what "healthy before" judges."""
+    t = steady()
+    arrays = requests(t, outcome=np.where(t >= 100, ERROR, OK))
+    assert recovery_metrics(arrays, warmup=0.0, end=300.0, slo=SLO, faults=[("f", 100.0, 110.0)],
+                            detections={}, triggers=[(100.0, 110.0), (150.0, None)])["stuck"] is False
+    early = recovery_metrics(arrays, warmup=0.0, end=300.0, slo=SLO, faults=[], detections={},
+                             triggers=[(50.0, 60.0)])
+    assert early["overloaded"] is False and early["stuck"] is True
+
+
+def test_requests_cut_short_by_the_trigger_do_not_make_the_run_overloaded():
+    """Requests in flight when the fault starts fail because of it: not a sign of the run before."""
+    t = steady()
+    latency = np.where((t >= 95) & (t < 100), 6.0, 0.05)  # 5 s of arrivals still in flight at 100
+    outcome = np.where((t >= 95) & (t < 110), ERROR, OK)
+    m = metrics(requests(t, latency=latency, outcome=outcome), faults=[("crash", 100.0, 110.0)])
+    assert m["overloaded"] is False
+
+
+def test_trigger_at_the_warmup_end_leaves_health_before_unknown():
+    """No request ended before the first trigger: overloaded and stuck are null, not a guess."""
+    t = steady()
+    m = metrics(requests(t, outcome=np.where(t >= 100, ERROR, OK)), faults=[("f", 100.0, 110.0)],
+                warmup=100.0)
+    assert m["overloaded"] is None and m["stuck"] is None
+
+
+def test_time_to_recover_null_means_not_recovered_and_zero_never_degraded():
+    """One meaning each: 0 when never degraded (with or without a fault); null only when the run
+    is still outside the SLO at the end (or its fault still on). Before: null without faults."""
+    t = steady()
+    assert metrics(requests(t))["time_to_recover"] == 0.0
+    assert metrics(requests(t), faults=[("f", 100.0, 110.0)])["time_to_recover"] == 0.0
+    never = requests(t, outcome=np.where(t >= 100, ERROR, OK))
+    assert metrics(never)["time_to_recover"] is None
+    assert metrics(never, faults=[("f", 100.0, 110.0)])["time_to_recover"] is None
+    from simulator.metrics import null_meaning
+
+    assert "not recovered" in null_meaning("time_to_recover")
+
+
+def test_crash_start_up_counts_as_recovery_time():
+    """replica-crash-health-check without a health check: the crash ends at the restart (270 s,
+    the fault_end stamp) and the replica refuses for its 20 s start-up, so time_to_recover is the
+    start-up, as the scenario's description promises. Before: fault_end at 290 s, recovery 0 s."""
+    from simulator import load_scenario
+    from simulator.runner import run
+
+    ran = run(load_scenario("replica-crash-health-check"), "no_health_check")
+    ends = ran.events[ran.events["kind"] == "fault_end"]
+    assert list(ends["t"]) == [pytest.approx(270.0)]
+    assert ran.summary["time_to_recover"] == pytest.approx(20.0, abs=1.0)
+    assert ran.summary["stuck"] is False and ran.summary["overloaded"] is False
+
+
+def test_rate_limits_without_a_fault_is_overloaded_not_stuck():
+    """rate-limits has no trigger; its limiters keep availability near 70%, below the 99% SLO.
+    Before: stuck True on every limited variant. Now: stuck null, overloaded True."""
+    from simulator import load_scenario
+    from simulator.runner import run
+
+    summary = run(load_scenario("rate-limits"), "token_bucket").summary
+    assert summary["availability"] < 0.9
+    assert summary["stuck"] is None and summary["overloaded"] is True
+
+
+def test_a_release_is_a_trigger_over_at_its_rollback_or_promotion():
+    """bad-release: a canary that passes and is promoted is over then (time_to_recover 0: never
+    degraded; before: null); a big bang, never judged, lasts (null: not recovered from it); and a
+    release is a trigger, so stuck is judged (false), where no release at all leaves it null."""
+    from simulator import load_scenario
+    from simulator.runner import run
+
+    scenario = load_scenario("bad-release")
+    good = run(scenario, "good_canary").summary
+    assert good["time_to_recover"] == 0.0 and good["stuck"] is False
+    assert run(scenario, "big_bang").summary["time_to_recover"] is None
+    assert run(scenario, "no_release").summary["stuck"] is None
+
+
+def test_a_batch_job_is_a_trigger():
+    """nightly-batch has no fault: its batch run is what pushes the API tier over. Judged as a
+    trigger, the run was healthy before it and recovered: not overloaded, not stuck (without it,
+    the batch's own damage made the whole run look overloaded)."""
+    from simulator import load_scenario
+    from simulator.runner import run
+
+    summary = run(load_scenario("nightly-batch"), "all_at_once").summary
+    assert summary["overloaded"] is False and summary["stuck"] is False
+    assert summary["time_to_recover"] is not None and summary["time_to_recover"] < 5.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 import numpy as np
 import pytest
@@ -96,4 +97,56 @@ def test_verdict_knows_which_way_is_better():
     assert verdict("latency_p99", down) == BETTER and verdict("stuck", up) == WORSE
     assert verdict("availability", across) == SAME
     assert verdict("offered", up) == "higher"
-    assert verdict("availability", Interval(0.1, math.nan, math.nan, 1)) == SAME
+    assert verdict("availability", Interval(0.1, math.nan, math.nan, 1)) == "too few runs"
+    assert verdict("availability", Interval(0.1, math.nan, math.nan, 3)) == SAME
+
+
+# --- paired proportions (issue 15, item 3) ----------------------------------------------------------
+
+def _pairs(a: int, b: int, c: int, d: int) -> tuple[list[bool], list[bool]]:
+    """A paired 2x2 table as two aligned yes/no lists: a yes/yes, b yes/no, c no/yes, d no/no."""
+    return ([True] * (a + b) + [False] * (c + d), [True] * a + [False] * b + [True] * c + [False] * d)
+
+
+def test_newcombe_paired_interval_reproduces_the_published_example():
+    """Fagerland, Lydersen & Laake (2017), ch. 8, Cavo et al. (2012) table [[59, 6], [16, 80]]:
+    Newcombe's square-and-add (hybrid score) interval -0.0621 (-0.1186 to -0.0046)."""
+    from simulator.experiment.stats import paired_proportion_interval
+
+    got = paired_proportion_interval(*_pairs(59, 6, 16, 80))
+    assert got.n == 161 and got.estimate == pytest.approx(-10 / 161)
+    assert (round(got.low, 4), round(got.high, 4)) == (-0.1186, -0.0046)
+
+
+def test_newcombe_paired_interval_at_the_boundary_is_not_degenerate():
+    """3 of 3 stuck vs 0 of 3: before, the t interval of the differences was [-1, -1] (certainty);
+    by hand from the formula, phi = 0 (empty margins), Wilson(0/3) = [0, 3.8415/6.8415] so the far
+    limit is -1 + sqrt(2) x 0.56150 = -0.20592."""
+    from simulator.experiment.stats import paired_proportion_interval
+
+    z2 = NormalDist().inv_cdf(0.975) ** 2
+    far = -1 + math.sqrt(2) * z2 / (3 + z2)
+    got = paired_proportion_interval(*_pairs(0, 0, 3, 0))
+    assert got.estimate == -1.0 and got.low == -1.0 and got.high == pytest.approx(far, abs=1e-12)
+    assert -1.0 < got.high < 0.0
+    same = paired_proportion_interval(*_pairs(3, 0, 0, 0))  # all agree: both stuck every time
+    assert same.estimate == 0.0 and same.low < 0.0 < same.high
+
+
+def test_difference_of_a_yes_no_metric_uses_the_paired_score_interval():
+    """compare's row for stuck 0/3 vs 3/3: the interval is Newcombe's, the verdict still "better"."""
+    from simulator.experiment.estimates import difference_row
+
+    row = difference_row("stuck", [False] * 3, [True] * 3)
+    assert row["diff_low"] == -1.0 and -0.21 < row["diff_high"] < -0.20
+    assert row["verdict"] == BETTER
+    assert difference_row("overloaded", [True] * 3, [False] * 3)["verdict"] == WORSE
+
+
+def test_fewer_than_three_runs_get_too_few_runs_not_a_verdict():
+    """Two runs that agree give a razor-thin t interval; before, that was "better"."""
+    from simulator.experiment.directions import TOO_FEW
+    from simulator.experiment.estimates import difference_row
+
+    assert difference_row("latency_p99", [0.1, 0.11], [0.3, 0.31])["verdict"] == TOO_FEW
+    assert difference_row("latency_p99", [0.1, 0.11, 0.1], [0.3, 0.31, 0.3])["verdict"] == BETTER

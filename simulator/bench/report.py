@@ -14,6 +14,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from simulator.files import file_mode
+
 DEFAULT_OUT = Path("results") / "bench" / "latest.json"
 
 
@@ -110,7 +112,7 @@ def write_json(results: dict[str, Any], path: Path = DEFAULT_OUT) -> Path:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(results, fh, indent=2, sort_keys=False)
             fh.write("\n")
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are meant to be shared
+        os.chmod(tmp, file_mode())  # mkstemp creates 0600; results are meant to be shared (umask decides)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -98,3 +98,60 @@ Metrics = Annotated[str | None, typer.Option(metavar="A,B", help="Metrics in the
 ResultsRoot = Annotated[Path, typer.Option(metavar="DIR", help="Root directory for results.")]
 OneJson = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 Html = Annotated[bool, typer.Option("--html", help="Also write report.html.")]
+
+
+# --- Run budget: the limits a run's estimated cost may not exceed (simulator.budget) ------------
+
+def parse_count_option(value: str) -> int:
+    """Typer parser for a ``--max-*`` count: ``50000000``, ``50M``, ``1e8`` (at least 1)."""
+    from simulator.units import parse_count
+
+    try:
+        number = parse_count(value)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    if number < 1:
+        raise typer.BadParameter(f"must be at least 1; got {value}")
+    return number
+
+
+def parse_bytes_option(value: str) -> int:
+    """Typer parser for ``--max-memory``: ``8GiB``, ``500MB``, ``2G`` (k/M/G powers of 1000, with
+    an ``i`` powers of 1024), or bytes."""
+    import re
+
+    match = re.fullmatch(r"\s*([0-9.eE+]+)\s*([kKMGT]?)(i?)B?\s*", value)
+    try:
+        number = float(match.group(1)) if match else -1.0
+    except ValueError:
+        number = -1.0
+    if match is None or not number > 0 or number == float("inf"):
+        raise typer.BadParameter(f"expected a size such as 8GiB, 500MB or 2G; got {value!r}")
+    power = "kMGT".find(match.group(2).replace("K", "k")) + 1
+    return int(number * (1024 if match.group(3) else 1000) ** power)
+
+
+MaxRequests = Annotated[int | None, typer.Option(
+    "--max-requests", parser=parse_count_option, metavar="N",
+    help="Refuse a run estimated above N requests (default 50M).")]
+MaxEvents = Annotated[int | None, typer.Option(
+    "--max-events", parser=parse_count_option, metavar="N",
+    help="Refuse a run estimated above N component visits, retries included (default 2G).")]
+MaxReplicas = Annotated[int | None, typer.Option(
+    "--max-replicas", parser=parse_count_option, metavar="N",
+    help="Refuse a run that builds more than N replicas (default 100k).")]
+MaxKeys = Annotated[int | None, typer.Option(
+    "--max-keys", parser=parse_count_option, metavar="N",
+    help="Refuse a run whose key and client tables exceed N entries (default 10M).")]
+MaxMemory = Annotated[int | None, typer.Option(
+    "--max-memory", parser=parse_bytes_option, metavar="SIZE",
+    help="Refuse a run estimated above SIZE of memory, e.g. 16GiB (default 8GiB).")]
+
+
+def budget_limits(requests: int | None, events: int | None, replicas: int | None, keys: int | None,
+                  memory: int | None) -> Any:
+    """The ``--max-*`` options as :class:`simulator.budget.Limits` (the defaults where not given)."""
+    from simulator.budget import Limits
+
+    given = {"requests": requests, "events": events, "replicas": replicas, "keys": keys, "memory": memory}
+    return Limits(**{name: value for name, value in given.items() if value is not None})

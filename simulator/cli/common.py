@@ -1,9 +1,11 @@
-"""What every command does the same way: turn exceptions into messages and exit codes, print
-scenario warnings, and pick the console tables go to."""
+"""What every command does the same way: turn exceptions and signals into messages and exit codes,
+print scenario warnings, and pick the console tables go to."""
 
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -16,15 +18,23 @@ class InputError(Exception):
     """Bad input found by the CLI itself (e.g. an unknown variant); reported like loader errors."""
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so the same clean-up runs (workers stopped, finished runs kept)."""
+
+    exit_code = 143  # 128 + SIGTERM, what a shell reports for a process killed by it
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn exceptions into messages and exit codes: 2 for bad input, 1 for bugs, never a traceback."""
+    """Turn exceptions into messages and exit codes: 2 for bad input, 1 for bugs, never a traceback;
+    SIGINT exits 130 and SIGTERM 143, after the same clean-up."""
     try:
-        yield
+        with _signals_as_interrupts():
+            yield
     except (typer.Exit, typer.Abort, typer.TyperException):
         raise  # typer's own exits and usage errors already carry their message and code
-    except KeyboardInterrupt:
-        fail("cascade: interrupted", 130)
+    except KeyboardInterrupt as stop:
+        fail("cascade: interrupted", getattr(stop, "exit_code", 130))
     except Exception as error:
         if isinstance(error, _input_errors()):
             fail(describe(error), 2)
@@ -32,6 +42,30 @@ def user_errors() -> Iterator[None]:
             raise
         fail(f"cascade: internal error: {type(error).__name__}: {error} "
              "(set CASCADE_DEBUG=1 for the traceback)", 1)
+
+
+@contextmanager
+def _signals_as_interrupts() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt and SIGTERM :class:`Terminated`, once: a second signal
+    during the clean-up the first one started is ignored, so it cannot cut that clean-up short
+    with a traceback. Handlers can only be set from the main thread; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    raised = []
+
+    def interrupt(signum: int, frame: Any) -> None:
+        if raised:
+            return
+        raised.append(signum)
+        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+    saved = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
 
 
 def _input_errors() -> tuple[type[BaseException], ...]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -21,6 +21,11 @@ from simulator.cli.base import (
     Dask,
     Html,
     Jobs,
+    MaxEvents,
+    MaxKeys,
+    MaxMemory,
+    MaxReplicas,
+    MaxRequests,
     Metrics,
     NoPlots,
     OneJson,
@@ -30,6 +35,7 @@ from simulator.cli.base import (
     Seed,
     SimDuration,
     Variants,
+    budget_limits,
     replications_option,
 )
 from simulator.cli.common import user_errors
@@ -56,12 +62,15 @@ def compare(
     delta: Annotated[str | None, typer.Option(metavar="X", help="Indifference zone for --rank.")] = None,
     metrics: Metrics = None,
     out: ResultsRoot = RESULTS_ROOT, as_json: OneJson = False, html: Html = False, no_plots: NoPlots = False,
+    max_requests: MaxRequests = None, max_events: MaxEvents = None, max_replicas: MaxReplicas = None,
+    max_keys: MaxKeys = None, max_memory: MaxMemory = None,
 ) -> None:
     """Compare variants over replications: means, paired differences, 95% intervals, verdicts."""
     _exit_with(lambda commands: commands.compare_command(
         file, variants=variants, replications=replications, baseline=baseline, seed=seed, duration=duration,
         overrides=overrides or [], jobs=jobs, dask=dask, out=out, as_json=as_json, html=html,
-        plots=not no_plots, warmup=warmup, rank=rank, delta=delta, metrics=metrics))
+        plots=not no_plots, warmup=warmup, rank=rank, delta=delta, metrics=metrics),
+        budget_limits(max_requests, max_events, max_replicas, max_keys, max_memory))
 
 
 def sweep(
@@ -75,12 +84,15 @@ def sweep(
     metrics: Metrics = None,
     metric: Annotated[str | None, typer.Option(metavar="NAME", help="Metric of the heatmap.")] = None,
     out: ResultsRoot = RESULTS_ROOT, as_json: OneJson = False, html: Html = False, no_plots: NoPlots = False,
+    max_requests: MaxRequests = None, max_events: MaxEvents = None, max_replicas: MaxReplicas = None,
+    max_keys: MaxKeys = None, max_memory: MaxMemory = None,
 ) -> None:
     """Sweep scenario values over a full-factorial grid, every point replicated."""
     _exit_with(lambda commands: commands.sweep_command(
         file, params=params, variants=variants, replications=replications, seed=seed, duration=duration,
         overrides=overrides or [], jobs=jobs, dask=dask, out=out, as_json=as_json, html=html,
-        plots=not no_plots, metrics=metrics, metric=metric))
+        plots=not no_plots, metrics=metrics, metric=metric),
+        budget_limits(max_requests, max_events, max_replicas, max_keys, max_memory))
 
 
 def check(
@@ -91,11 +103,16 @@ def check(
     report: Annotated[Path | None, typer.Option(metavar="DIR",
                                                 help="Write report.json and summary.md here.")] = None,
     html: Annotated[bool, typer.Option("--html", help="Also write report.html (with --report).")] = False,
+    allow_empty: Annotated[bool, typer.Option(
+        "--allow-empty", help="Accept files without expect: (otherwise exit 2: nothing to check).")] = False,
+    max_requests: MaxRequests = None, max_events: MaxEvents = None, max_replicas: MaxReplicas = None,
+    max_keys: MaxKeys = None, max_memory: MaxMemory = None,
 ) -> None:
     """Check the scenarios' expect: claims; exit 0 if all hold, 1 if any fails, 2 on bad input."""
     _exit_with(lambda commands: commands.check_command(
         files, replications=replications, seed=seed, duration=duration, jobs=jobs, dask=dask, out=out,
-        report=report, html=html))
+        report=report, html=html, allow_empty=allow_empty),
+        budget_limits(max_requests, max_events, max_replicas, max_keys, max_memory))
 
 
 def report(
@@ -105,11 +122,14 @@ def report(
     _exit_with(lambda commands: commands.report_command(directory))
 
 
-def _exit_with(call: Callable[[ModuleType], int]) -> None:
+def _exit_with(call: Callable[[ModuleType], int], limits: Any = None) -> None:
     """Exit with the code ``call(simulator.experiment.commands)`` returns; the module is imported
-    only now (``--help`` stays fast) and inside the CLI's error handling."""
+    only now (``--help`` stays fast) and inside the CLI's error handling. ``limits`` (the
+    ``--max-*`` options) are in force meanwhile: every run is checked against them before any runs."""
     with user_errors():
+        from simulator.budget import Limits, limits_in_force
         from simulator.experiment import commands
 
-        code = call(commands)
+        with limits_in_force(limits or Limits()):
+            code = call(commands)
     raise typer.Exit(code)

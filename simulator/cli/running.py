@@ -8,14 +8,27 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from simulator.cli.base import RESULTS_ROOT, NoPlots, Overrides, Seed, SimDuration, replications_option
+from simulator.cli.base import (
+    RESULTS_ROOT,
+    MaxEvents,
+    MaxKeys,
+    MaxMemory,
+    MaxReplicas,
+    MaxRequests,
+    NoPlots,
+    Overrides,
+    Seed,
+    SimDuration,
+    budget_limits,
+    replications_option,
+)
 from simulator.cli.common import InputError, stdout, user_errors, warn
 from simulator.console import sim_progress, summary_table
 
@@ -39,24 +52,29 @@ def run(
                                       help="Root directory for run outputs.")] = RESULTS_ROOT,
     as_json: Annotated[bool, typer.Option("--json", help="Print only the summary as JSON.")] = False,
     no_plots: NoPlots = False,
+    max_requests: MaxRequests = None, max_events: MaxEvents = None, max_replicas: MaxReplicas = None,
+    max_keys: MaxKeys = None, max_memory: MaxMemory = None,
 ) -> None:
     """Run a scenario (every variant, or one) and print the summary side by side."""
     with user_errors():
+        from simulator.budget import check_variants
         from simulator.scenario import load_scenario
 
         scenario = load_scenario(file, overrides=list(overrides or []))
         warn(scenario.warnings)
         variants = _pick_variants(scenario.variant_names, variant, file)
+        limits = budget_limits(max_requests, max_events, max_replicas, max_keys, max_memory)
+        check_variants(scenario, variants, limits, duration=duration)
         count = replications or scenario.spec.replications
         results = _simulate(scenario, variants, seed, duration, count)
-        path = _save(results, out, plots=not no_plots)
-    summaries = _mean_summaries(results)
+        path, runs = _save(results, out, plots=not no_plots, park=len(variants) * count > 1)
+    summaries = _mean_summaries(runs)
     if as_json:
         payload = next(iter(summaries.values())) if len(summaries) == 1 else summaries
         typer.echo(json.dumps(jsonable(payload), indent=2))
         typer.echo(f"results: {path}", err=True)
         return
-    title = str(results[0].scenario)
+    title = str(runs[0].scenario)
     if count > 1:
         title += f" (mean of {count} replications; one row per replication in summary.csv)"
     stdout().print(summary_table(summaries, title=title))
@@ -73,17 +91,20 @@ def _pick_variants(names: Sequence[str], variant: str | None, file: str) -> list
 
 
 def _simulate(scenario: Any, variants: Sequence[str], seed: int | None, duration: float | None,
-              replications: int = 1) -> list[Any]:
-    """Run every replication of each variant, with a progress bar in simulated time on stderr.
+              replications: int = 1) -> Iterator[Any]:
+    """Run every replication of each variant, with a progress bar in simulated time on stderr,
+    yielding each run as it ends: nothing here holds the runs, so ``--replications 100000`` does
+    not keep 100000 runs' tables in memory (see :func:`_save`).
 
     Replication r of every variant uses the same random streams (common random numbers).
     """
     from simulator.runner import run as run_scenario
 
     with sim_progress(Console(stderr=True)) as track:
-        return [run_scenario(scenario, name, seed=seed, duration=duration, replication=r,
-                             progress=track(name if replications == 1 else f"{name} r{r}"))
-                for name in variants for r in range(replications)]
+        for name in variants:
+            for r in range(replications):
+                yield run_scenario(scenario, name, seed=seed, duration=duration, replication=r,
+                                   progress=track(name if replications == 1 else f"{name} r{r}"))
 
 
 def _mean_summaries(results: Sequence[Any]) -> dict[str, dict[str, float]]:
@@ -111,15 +132,61 @@ def _mean(values: Sequence[Any], np: Any) -> float:
     return float(np.mean(finite)) if finite else float("nan")
 
 
-def _save(results: Sequence[Any], out: Path, *, plots: bool) -> Path:
-    """Write run outputs (and plots, rendered headless with Agg) under ``out``."""
+def _save(results: Iterable[Any], out: Path, *, plots: bool, park: bool = True) -> tuple[Path, list[Any]]:
+    """Write run outputs (and plots, rendered headless with Agg) under ``out``; return the path
+    and the runs as written, their tables left on disk.
+
+    Each run's tables go to a scratch folder as soon as it ends and are read back one run at a
+    time while :func:`~simulator.results.write_run` writes the run directory, so memory holds one
+    run's tables and every run's summary, not every run. A single run (``park`` false) is written
+    as it is: there is nothing to hold it against.
+    """
     if plots:
         import matplotlib
 
         matplotlib.use("Agg")  # the CLI never opens windows; library modules never pick a backend
+    import tempfile
+
     from simulator.results import write_run
 
-    return write_run(results, out, plots=plots)
+    if not park:
+        runs = list(results)
+        return write_run(runs, out, plots=plots), runs
+    from simulator import files
+
+    Path(out).mkdir(parents=True, exist_ok=True)
+    files.remove_stale(Path(out))  # a scratch folder a killed run left (only dead writers' .tmp-<pid>-)
+    with tempfile.TemporaryDirectory(prefix=files.temp_prefix("runs-"), dir=out) as scratch:
+        runs = [_Parked.park(result, Path(scratch) / str(index)) for index, result in enumerate(results)]
+        return write_run(runs, out, plots=plots), runs
+
+
+class _Parked:
+    """A finished run whose tables (its DataFrames) wait in a scratch folder: each is read back
+    when asked for and not kept, every other attribute (summary, spec, seed...) is kept as it was."""
+
+    def __init__(self, attributes: dict[str, Any], folder: Path, tables: Sequence[str]):
+        self.__dict__.update(attributes)
+        self._folder, self._tables = folder, tuple(tables)
+
+    @classmethod
+    def park(cls, result: Any, folder: Path) -> _Parked:
+        """Write ``result``'s tables under ``folder`` (pickled: read back exactly, index and dtypes)."""
+        import pandas as pd
+
+        folder.mkdir()
+        fields = dict(vars(result))
+        tables = [name for name, value in fields.items() if isinstance(value, pd.DataFrame)]
+        for name in tables:
+            fields.pop(name).to_pickle(folder / f"{name}.pkl")
+        return cls(fields, folder, tables)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in self._tables:
+            raise AttributeError(name)
+        import pandas as pd
+
+        return pd.read_pickle(self._folder / f"{name}.pkl")
 
 
 def _name(result: Any) -> str:

@@ -5,11 +5,15 @@ replications (common random numbers) and the claims are judged by
 :mod:`simulator.experiment.expectations`. All files are loaded before anything runs, so a typo in
 the last file costs no simulation. The report is a table (one row per claim), ``report.json``
 and ``summary.md`` (for CI job summaries); ``cascade check`` exits 0 when every claim holds,
-1 when any fails, 2 on invalid input.
+1 when any fails, 2 on invalid input. A gate must not pass vacuously: a file without ``expect:``
+is invalid input unless ``allow_empty`` says so, and so is a claim whose metric is null in a run
+it needs. ``summary.md`` escapes what it quotes (names, claims, reasons): a variant named
+``a|b`` or ``<img>`` must not break the table or inject HTML into a CI page.
 """
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -18,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from simulator.experiment.errors import ExperimentError
 from simulator.experiment.estimates import collect
 from simulator.experiment.executors import Execution, Progress
 from simulator.experiment.expectations import ROW_COLUMNS, check_metrics, judge
@@ -26,6 +31,7 @@ from simulator.experiment.output import dumps, write_meta
 from simulator.experiment.store import safe_name
 from simulator.experiment.tasks import make_tasks
 from simulator.files import atomic_write_text, write_frame
+from simulator.metrics import shown
 
 
 @dataclass
@@ -60,29 +66,39 @@ class CheckReport:
                 "results": [_plain(row) for row in self.rows.to_dict(orient="records")]}
 
     def markdown(self) -> str:
-        """``summary.md``: a heading with the verdict and a table a CI job summary can show."""
+        """``summary.md``: a heading with the verdict and a table a CI job summary can show; every
+        quoted text escaped for Markdown and HTML (see :func:`markdown_text`)."""
         status = "passed" if self.passed else f"FAILED ({len(self.failures)} of {len(self.rows)})"
         lines = [f"## cascade check: {status}", "",
-                 "| result | scenario | expectation | measured | interval | reason |",
-                 "|---|---|---|---:|---|---|"]
+                 "| result | scenario | expectation | measured | margin | interval | reason |",
+                 "|---|---|---|---:|---:|---|---|"]
         for row in self.rows.itertuples(index=False):
             mark = "pass" if row.passed else "**FAIL**"
-            lines.append(f"| {mark} | {row.scenario} | {row.expectation} | {_num(row.measured)} | "
-                         f"{_interval(row.low, row.high, row.confidence)} | {row.reason or ''} |")
+            cells = (row.scenario, row.expectation, measured_text(row), margin_text(row),
+                     interval_text(row), row.reason or "")
+            lines.append(f"| {mark} | " + " | ".join(markdown_text(cell) for cell in cells) + " |")
         if self.without_expectations:
-            lines.append(f"\nNo expectations: {', '.join(self.without_expectations)}")
+            names = ", ".join(markdown_text(name) for name in self.without_expectations)
+            lines.append(f"\nNo expectations: {names}")
         return "\n".join(lines) + "\n"
 
 
 def check(scenarios: Sequence[Any], *, replications: int | None = None, seed: int | None = None,
           duration: float | None = None, jobs: int = 1, dask: str | None = None,
-          out: Path | None = None, progress: Progress | None = None) -> CheckReport:
+          out: Path | None = None, progress: Progress | None = None,
+          allow_empty: bool = False) -> CheckReport:
     """Run and judge the ``expect:`` claims of each scenario (files, built-in names or Scenarios).
 
     ``out`` keeps finished runs (``out/<scenario>/check/runs``), so a rerun only does what is missing.
-    Raises ExperimentError / ScenarioError on invalid input (unknown metric or variant).
+    Raises ExperimentError / ScenarioError on invalid input (unknown metric or variant, a metric
+    null in a run a claim needs, a scenario without ``expect:`` unless ``allow_empty``).
     """
     loaded = [as_scenario(s) for s in scenarios]  # every file checked before anything runs
+    if not allow_empty:
+        empty = next((s for s in loaded if not s.spec.expect), None)
+        if empty is not None:
+            raise ExperimentError(f"{empty.source}: no expect: block, nothing to check (a gate "
+                                  "with no claims would always pass; --allow-empty allows it)")
     if replications is not None:
         check_replications(replications)
     rows, counts, empty = [], {}, []
@@ -134,11 +150,42 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _num(value: float) -> str:
-    return "-" if value is None or math.isnan(value) else f"{value:.4g}"
+def markdown_text(text: Any) -> str:
+    """Text safe inside a Markdown table cell: HTML special characters as entities, ``|``, ``\\``
+    and backticks escaped, line breaks as spaces (a name is data, never markup)."""
+    escaped = html.escape(str(text), quote=False).replace("\\", "\\\\").replace("|", "\\|")
+    return escaped.replace("`", "&#96;").replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
 
 
-def _interval(low: float, high: float, confidence: float) -> str:
-    if low is None or math.isnan(low):
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def measured_text(row: Any) -> str:
+    """What was measured, in the metric's unit: the mean (a share of runs for yes/no metrics), or
+    for better_than the improvement as a share of the other's mean with the paired difference."""
+    if _missing(row.measured):
         return "-"
-    return f"[{low:.4g}, {high:.4g}] ({confidence:.0%})"
+    if row.test == "better_than":
+        diff = shown(row.metric, row.measured, signed=True)
+        return diff if _missing(row.improvement) else f"{row.improvement:.1%} better ({diff})"
+    return shown(row.metric, row.measured)
+
+
+def margin_text(row: Any) -> str:
+    """How far the claim holds (+) or fails (-): in the metric's unit, or in percentage points of
+    the other variant's mean for better_than."""
+    if _missing(row.margin):
+        return "-"
+    if row.test == "better_than":
+        return f"{row.margin * 100:+.1f} pp"
+    return shown(row.metric, row.margin, signed=True)
+
+
+def interval_text(row: Any) -> str:
+    """``[low, high] (95%)`` in the metric's unit, or ``-`` without an interval."""
+    if _missing(row.low):
+        return "-"
+    signed = row.test == "better_than"
+    return (f"[{shown(row.metric, row.low, signed=signed)}, {shown(row.metric, row.high, signed=signed)}]"
+            f" ({row.confidence:.0%})")

@@ -18,10 +18,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from simulator.metrics import is_count, is_latency, is_rate, is_ratio
+from simulator.metrics import is_count, is_latency, is_rate, is_ratio, is_seconds
 
 SHOWN = ("availability", "goodput", "throughput", "latency_p50", "latency_p99", "amplification",
-         "timeouts", "errors", "rejected", "late_answers", "stuck", "final_availability",
+         "timeouts", "errors", "rejected", "late_answers", "stuck", "overloaded",
+         "final_availability",
          "time_to_recover", "degraded_seconds")
 """Metrics a comparison table shows (those the runs report); comparison.csv has every one."""
 
@@ -77,17 +78,24 @@ def _cells(row: Any) -> list[str]:
 
 
 def check_table(report: Any) -> Table:
-    """One row per claim: result, scenario, claim, measured value, interval and the reason it failed."""
+    """One row per claim: result, scenario, the claim and the measured value in the metric's unit
+    (ms, %, s; a ``better_than ... by`` as a share of the other's mean), the margin by which it
+    holds (+) or fails (-), the interval and the reason it failed."""
+    from rich.markup import escape
+
+    from simulator.experiment.check import interval_text, margin_text, measured_text
+
     failed = len(report.failures)
     status = "all expectations hold" if report.passed else f"{failed} of {len(report.rows)} failed"
     table = Table(title=f"cascade check: {status}", header_style="bold")
-    for name in ("result", "scenario", "expectation", "measured", "interval", "reason"):
-        table.add_column(name, no_wrap=name not in ("reason", "expectation"))
+    for name in ("result", "scenario", "expectation", "measured", "margin", "interval", "reason"):
+        table.add_column(name, no_wrap=name not in ("reason", "expectation"),
+                         justify="right" if name in ("measured", "margin") else "left")
     for row in report.rows.itertuples(index=False):
         result = "[green]pass[/]" if row.passed else "[bold red]FAIL[/]"
-        interval = fmt_range("", row.low, row.high, "mean")
-        table.add_row(result, row.scenario, row.expectation, _plain(row.measured),
-                      f"{interval} ({row.confidence:.0%})" if interval != "–" else "–", row.reason or "")
+        table.add_row(result, *(escape(str(text)) for text in (
+            row.scenario, row.expectation, measured_text(row), margin_text(row), interval_text(row),
+            row.reason or "")))
     return table
 
 
@@ -129,7 +137,8 @@ def fmt(metric: str, value: Any, kind: str = "mean", *, signed: bool = False) ->
         return f"{sign}{number:,.1f}/s"
     if is_count(metric) and number.is_integer():
         return f"{sign}{number:,.0f}"
-    return f"{sign}{number:,.3g}" if abs(number) < 100 else f"{sign}{number:,.1f}"
+    unit = " s" if is_seconds(metric) else ""
+    return (f"{sign}{number:,.3g}" if abs(number) < 100 else f"{sign}{number:,.1f}") + unit
 
 
 def fmt_range(metric: str, low: Any, high: Any, kind: str, signed: bool = False) -> str:
@@ -137,10 +146,6 @@ def fmt_range(metric: str, low: Any, high: Any, kind: str, signed: bool = False)
     if low is None or high is None or math.isnan(float(low)) or math.isnan(float(high)):
         return "–"
     return f"[{fmt(metric, low, kind, signed=signed)}, {fmt(metric, high, kind, signed=signed)}]"
-
-
-def _plain(value: Any) -> str:
-    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{float(value):.4g}"
 
 
 def default_directory(out: Path, scenario: str, kind: str) -> Path:

@@ -24,6 +24,7 @@ from rich.console import Console
 from simulator.experiment import cli_support as show
 from simulator.experiment.errors import ExperimentError, Interrupted
 from simulator.experiment.executors import default_jobs
+from simulator.experiment.inputs import as_scenario
 from simulator.experiment.output import dumps
 
 ExitCode = int
@@ -89,14 +90,16 @@ def sweep_command(file: str, *, params: Sequence[str], variants: str | None, rep
 
 def check_command(files: Sequence[str], *, replications: int | None, seed: int | None,
                   duration: float | None, jobs: int | None, dask: str | None, out: Path,
-                  report: Path | None, html: bool) -> ExitCode:
+                  report: Path | None, html: bool, allow_empty: bool = False) -> ExitCode:
     """``cascade check``: judge every claim; 0 when all hold, 1 when any fails."""
     with _outcome() as code:
         from simulator.experiment.check import check, write_check
 
+        scenarios = _within_budget([as_scenario(file) for file in files], duration)
         with show.run_progress(_stderr(), "check") as progress:
-            result = check(list(files), replications=replications, seed=seed, duration=duration,
-                           jobs=_jobs(jobs), dask=dask, out=out, progress=progress)
+            result = check(scenarios, replications=replications, seed=seed, duration=duration,
+                           jobs=_jobs(jobs), dask=dask, out=out, progress=progress,
+                           allow_empty=allow_empty)
         _stdout().print(show.check_table(result))
         for name in result.without_expectations:
             typer.echo(f"{name}: no expect: block, nothing to check", err=True)
@@ -106,6 +109,18 @@ def check_command(files: Sequence[str], *, replications: int | None, seed: int |
             typer.echo(f"report: {report}")
         code.value = 0 if result.passed else 1
     return code.value
+
+
+def _within_budget(scenarios: list[Any], duration: float | None) -> list[Any]:
+    """Every claimed variant of every file checked against the ``--max-*`` limits before the first
+    file runs (``check`` itself checks each file's runs only when it comes to that file)."""
+    from simulator.budget import check_variants
+
+    for scenario in scenarios:
+        claims = scenario.spec.expect
+        check_variants(scenario, dict.fromkeys(n for c in claims for n in (c.variant, c.better_than) if n),
+                       duration=duration)
+    return scenarios
 
 
 def report_command(directory: Path) -> ExitCode:
@@ -123,7 +138,7 @@ class _Code:
 
 @contextmanager
 def _outcome() -> Iterator[_Code]:
-    """Exit codes for experiment errors: 2 with one line for bad input, 130 (with how to resume)."""
+    """Exit codes for experiment errors: 2 with one line for bad input, 130/143 (with how to resume)."""
     code = _Code()
     try:
         yield code
@@ -132,7 +147,7 @@ def _outcome() -> Iterator[_Code]:
         code.value = 2
     except Interrupted as stop:
         typer.echo(show.interrupted_message(stop, shlex.join(["cascade", *sys.argv[1:]])), err=True)
-        code.value = 130
+        code.value = stop.exit_code  # 130 after SIGINT, 143 after SIGTERM
 
 
 def _rank(scenario: Any, metric: str, delta: str | None, variants: list[str] | None, seed: int | None,
@@ -191,7 +206,7 @@ def _warmup(text: str | None) -> float | str | None:
 
 
 def _say_warmup(result: Any) -> None:
-    how = "chosen by MSER-5 on goodput" if result.warmup_auto else "fixed"
+    how = "chosen by MSER-5 on goodput and latency" if result.warmup_auto else "fixed"
     typer.echo(f"warm-up: {result.warmup:g}s ({how}), excluded from every metric")
 
 

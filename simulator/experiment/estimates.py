@@ -1,9 +1,11 @@
 """From finished runs to estimates: each metric's replications, its interval, its paired difference.
 
 Comparisons, sweeps and checks all estimate the same way, so they share these functions: a
-numeric metric gets its mean with a Student t interval, a yes/no metric (``stuck``) the
-proportion of runs with a Wilson interval, and a difference from a baseline the t interval of
-the replication-by-replication (paired) differences.
+numeric metric gets its mean with a Student t interval, a yes/no metric (``stuck``,
+``overloaded``) the proportion of runs with a Wilson interval, and a difference from a baseline
+the t interval of the replication-by-replication (paired) differences, or for yes/no metrics
+Newcombe's paired score interval (a t interval of 0/1 differences is zero-width when every run
+agrees).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from simulator.experiment.stats import (
     Interval,
     mean_interval,
     paired_interval,
+    paired_proportion_interval,
     wilson_interval,
 )
 from simulator.experiment.tasks import Point, RunRecord
@@ -71,15 +74,23 @@ def paired(values: Sequence[Any], baseline: Sequence[Any],
                            confidence)
 
 
+def paired_difference(metric: str, values: Sequence[Any], baseline: Sequence[Any],
+                      confidence: float = DEFAULT_CONFIDENCE) -> Interval:
+    """The paired difference with the interval its kind calls for: Newcombe's for yes/no metrics
+    (inside [-1, 1] by construction), the t interval otherwise (cut to [-1, 1] for fractions)."""
+    n = min(len(values), len(baseline))
+    if kind(metric, [*values, *baseline]) == PROPORTION:
+        return paired_proportion_interval(values[:n], baseline[:n], confidence)
+    diff = paired(values, baseline, confidence)
+    if is_ratio(metric):
+        diff = Interval(diff.estimate, max(diff.low, -1.0), min(diff.high, 1.0), diff.n)
+    return diff
+
+
 def difference_row(metric: str, values: Sequence[Any], baseline: Sequence[Any],
                    confidence: float = DEFAULT_CONFIDENCE) -> dict[str, Any]:
-    """The paired difference as a table row part: diff, diff_low, diff_high, verdict.
-
-    Differences of fractions and proportions lie in [-1, 1]; the t interval is cut to that range.
-    """
-    diff = paired(values, baseline, confidence)
-    if is_ratio(metric) or kind(metric, values) == PROPORTION:
-        diff = Interval(diff.estimate, max(diff.low, -1.0), min(diff.high, 1.0), diff.n)
+    """The paired difference as a table row part: diff, diff_low, diff_high, verdict."""
+    diff = paired_difference(metric, values, baseline, confidence)
     return {"diff": diff.estimate, "diff_low": diff.low, "diff_high": diff.high,
             "verdict": verdict(metric, diff)}
 

@@ -7,8 +7,9 @@ seed, replication) alone. Executors yield records as they finish (in any order);
 
 - ``SerialExecutor``: one run after another here; no start-up cost, the right choice for a few runs.
 - ``PoolExecutor``: ``concurrent.futures.ProcessPoolExecutor`` with the ``spawn`` start method
-  (safe with the threads of a progress bar or a notebook kernel). Workers ignore SIGINT: Ctrl-C
-  reaches the parent, which stops the pool, instead of printing a traceback per worker.
+  (safe with the threads of a progress bar or a notebook kernel). Workers ignore SIGINT and
+  SIGTERM: the parent handles them, kills its workers and saves what finished, instead of a
+  traceback per worker; a worker that dies is replaced and its run done again.
 - ``DaskExecutor``: connects to a running scheduler (``dask scheduler`` + ``dask worker``) with a
   short timeout, so an unreachable address is a one-line error rather than a hang.
 """
@@ -18,8 +19,11 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -27,7 +31,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from simulator.experiment.errors import ExperimentError, Interrupted
+from simulator.experiment.errors import ExperimentError, Interrupted, WorkersLost
 from simulator.experiment.store import RunStore
 from simulator.experiment.tasks import RunRecord, RunTask, run_task
 
@@ -71,7 +75,16 @@ class SerialExecutor:
 
 
 class PoolExecutor:
-    """A local pool of ``jobs`` worker processes, started on first use and reused across calls."""
+    """A local pool of ``jobs`` worker processes, started on first use and reused across calls.
+
+    The parent owns the workers: they ignore SIGINT and SIGTERM (from their first instruction on,
+    see :func:`_spawning`) and end themselves if the parent dies, so an interrupted or killed
+    experiment leaves no process behind. A worker that dies (``kill -9``, the OOM killer) breaks
+    the whole ``concurrent.futures`` pool; the runs it took with it are run again in a new pool,
+    up to ``MAX_RESTARTS`` times.
+    """
+
+    MAX_RESTARTS = 2
 
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
@@ -82,19 +95,37 @@ class PoolExecutor:
         if len(tasks) <= 1:  # a pool's start-up costs more than one run saves
             yield from SerialExecutor().map(tasks)
             return
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=get_context("spawn"),
-                                             initializer=_ignore_interrupts)
-        futures = [self._pool.submit(run_task, task) for task in tasks]
-        try:
-            for future in as_completed(futures):
-                yield future.result()
-        finally:
-            for future in futures:
-                future.cancel()
+        remaining = list(tasks)
+        for _ in range(self.MAX_RESTARTS + 1):
+            futures, seen = self._submit(remaining), set()
+            try:
+                for future in as_completed(futures):
+                    record = future.result()
+                    seen.add(future)
+                    yield record
+                return
+            except BrokenProcessPool:
+                self.close(abort=True)
+                done = [future for future in futures if _succeeded(future)]
+                yield from (future.result() for future in done if future not in seen)
+                remaining = [task for future, task in futures.items() if not _succeeded(future)]
+        raise WorkersLost(f"worker processes died {self.MAX_RESTARTS + 1} times (killed, or out of "
+                          f"memory?); {len(remaining)} runs were not done")
+
+    def _submit(self, tasks: Sequence[RunTask]) -> dict[Any, RunTask]:
+        """Start the pool if needed and hand it ``tasks``: {future: task}."""
+        with _spawning():  # workers are started by the first submit
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=get_context("spawn"),
+                                                 initializer=_worker_setup, initargs=(os.getpid(),))
+            return {self._pool.submit(run_task, task): task for task in tasks}
 
     def close(self, abort: bool = False) -> None:
-        """Shut the pool down; on ``abort`` also stop the runs in progress."""
+        """Shut the pool down; on ``abort`` kill the workers first, so no run goes on after us.
+
+        Only the pool's own thread cancels futures here: cancelling one it still tracks makes
+        it fail with ``InvalidStateError`` when the killed workers break the pool (CPython < 3.12).
+        """
         pool, self._pool = self._pool, None
         if pool is None:
             return
@@ -102,14 +133,55 @@ class PoolExecutor:
             pool.shutdown(wait=True)
             return
         processes = list((getattr(pool, "_processes", None) or {}).values())  # no public handle (< 3.14)
-        pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
-            process.terminate()
+            process.kill()  # workers ignore SIGTERM
+        pool.shutdown(wait=False, cancel_futures=True)
+        manager = getattr(pool, "_executor_manager_thread", None)
+        if manager is not None:
+            manager.join(timeout=ABORT_WAIT)
+        for process in processes:
+            process.join(timeout=ABORT_WAIT)
 
 
-def _ignore_interrupts() -> None:
-    """Pool worker initializer: Ctrl-C is the parent's to handle."""
+ABORT_WAIT = 5.0
+"""Seconds to wait for the pool's thread and killed workers to finish after an abort."""
+
+
+def _succeeded(future: Any) -> bool:
+    """Whether a future finished with a result (not cancelled, not failed)."""
+    return future.done() and not future.cancelled() and future.exception() is None
+
+
+@contextmanager
+def _spawning() -> Iterator[None]:
+    """Ignore SIGINT and SIGTERM while workers are started: an ignored signal stays ignored in a
+    spawned interpreter, so a Ctrl-C during a worker's start-up (before its initializer runs)
+    cannot print a traceback from it. Only the main thread may set handlers; elsewhere no-op."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+def _worker_setup(parent: int) -> None:
+    """Pool worker initializer: signals are the parent's to handle; end if the parent is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True,
+                     name="cascade-parent-watch").start()
+
+
+def _exit_when_orphaned(parent: int, every: float = 0.5) -> None:
+    """Exit this worker once its parent has died (``kill -9`` of the parent leaves it orphaned,
+    blocked forever on the task queue, keeping the resource tracker alive too)."""
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(1)
 
 
 class DaskExecutor:
@@ -193,6 +265,8 @@ def run_tasks(tasks: Sequence[RunTask], executor: Executor, store: RunStore | No
     """
     if len({task.key for task in tasks}) < len(tasks):
         raise ValueError("tasks must differ in sweep point, variant or replication")
+    if store is not None:
+        store.clean()
     found: dict[Any, RunRecord] = {}
     pending = []
     for task in tasks:
@@ -210,8 +284,9 @@ def run_tasks(tasks: Sequence[RunTask], executor: Executor, store: RunStore | No
                     store.save(record)
                 found[record.key] = record
                 report(len(found), len(tasks))
-    except KeyboardInterrupt:
-        raise Interrupted(len(found), len(tasks), store.directory if store else None) from None
+    except KeyboardInterrupt as stop:  # SIGINT, or SIGTERM turned into one by the command line
+        raise Interrupted(len(found), len(tasks), store.directory if store else None,
+                          getattr(stop, "exit_code", 130)) from None
     return [found[task.key] for task in tasks]
 
 

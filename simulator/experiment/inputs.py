@@ -30,10 +30,12 @@ def with_overrides(scenario: Any, pairs: Sequence[Any]) -> Any:
 
 
 def check_duration(scenario: Any, spec: Any, duration: float | None) -> None:
-    """The same check ``run`` makes (duration longer than warm-up), made before work is sent out."""
-    if duration is not None and duration <= spec.warmup:
-        raise ExperimentError(f"{scenario.source}: --duration {duration:g}s must be longer than "
-                              f"warmup {spec.warmup:g}s")
+    """The same checks ``run`` makes (the spec with that duration judged like a file that says it:
+    warm-up, fault and batch times), made before work is sent out."""
+    if duration is not None:
+        from simulator.scenario.overrides import with_duration
+
+        with_duration(spec, duration, scenario.source)
 
 
 def check_variants(scenario: Any, variants: list[str] | None) -> list[str]:

@@ -115,17 +115,22 @@ def _sweep_tables(directory: Path, meta: dict[str, Any]) -> list[dict[str, Any]]
 
 
 def _check_tables(directory: Path, meta: dict[str, Any]) -> list[dict[str, Any]]:
-    """The claims: pass/fail, measured value, interval and the reason for each failure."""
+    """The claims: pass/fail, measured value and margin in the metric's unit, interval and the reason
+    for each failure (a results.csv written before the margin existed shows "-" there)."""
+    from simulator.experiment.check import interval_text, margin_text, measured_text
+    from simulator.experiment.expectations import ROW_COLUMNS
+
     frame = pd.read_csv(directory / "results.csv", keep_default_na=False, na_values=[""])
+    frame = frame.reindex(columns=list(dict.fromkeys([*ROW_COLUMNS, *frame.columns])))
     rows = []
     for row in frame.itertuples(index=False):
         passed = str(row.passed).lower() == "true"
         cells = [_cell("pass" if passed else "FAIL", "text " + ("pass" if passed else "fail")),
-                 _cell(row.scenario, "text"), _cell(row.expectation, "text"), _cell(_num(row.measured)),
-                 _cell(fmt_range("", row.low, row.high, "mean")), _cell(row.reason or "", "wrap")]
+                 _cell(row.scenario, "text"), _cell(row.expectation, "text"), _cell(measured_text(row)),
+                 _cell(margin_text(row)), _cell(interval_text(row)), _cell(row.reason or "", "wrap")]
         rows.append({"css": "", "cells": cells})
-    headers = ["result", "scenario", "expectation", "measured", "interval", "reason"]
-    return [{"title": "Expectations", "headers": headers, "text_columns": [0, 1, 2, 5], "rows": rows,
+    headers = ["result", "scenario", "expectation", "measured", "margin", "interval", "reason"]
+    return [{"title": "Expectations", "headers": headers, "text_columns": [0, 1, 2, 6], "rows": rows,
              "note": ""}]
 
 

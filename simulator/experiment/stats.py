@@ -6,6 +6,9 @@ into an estimate with an interval:
 - :func:`mean_interval`: Student t interval of a mean over independent replications;
 - :func:`wilson_interval`: Wilson score interval of a proportion (``stuck`` runs out of n), which
   unlike the normal approximation stays inside [0, 1] and is not degenerate at 0 of n;
+- :func:`paired_proportion_interval`: Newcombe's hybrid score interval for the difference of two
+  *paired* proportions (``stuck`` in replication r of two variants): unlike a t interval of the
+  0/1 differences it is not zero-width when all runs agree (3 of 3 vs 0 of 3 is not certainty);
 - :func:`paired_interval`: t interval of the mean *paired* difference, replication by replication.
   Replication r of every variant shares its random streams (common random numbers), so the
   noise both variants share cancels in the difference and the interval is narrower than
@@ -88,6 +91,55 @@ def paired_interval(values: Sequence[float | None], baseline: Sequence[float | N
     diffs = [None if a is None or b is None else float(a) - float(b)
              for a, b in zip(values, baseline, strict=True)]
     return mean_interval(diffs, confidence)
+
+
+def paired_proportion_interval(values: Sequence[bool | None], baseline: Sequence[bool | None],
+                               confidence: float = DEFAULT_CONFIDENCE) -> Interval:
+    """P(values) - P(baseline) over the replications both reported, with Newcombe's hybrid score
+    interval for paired data (Newcombe 1998, Stat Med 17:2635, method 10).
+
+    Each marginal proportion gets its Wilson interval (l1, u1), (l2, u2); the difference's limits
+    square and add the distances to them, corrected for the correlation phi of the pairs:
+
+        L = d - sqrt((p1 - l1)^2 - 2 phi (p1 - l1)(u2 - p2) + (u2 - p2)^2)
+        U = d + sqrt((p2 - l2)^2 - 2 phi (p2 - l2)(u1 - p1) + (u1 - p1)^2)
+
+    with a, b, c, e the pair counts (yes/yes, yes/no, no/yes, no/no), A = ae - bc and
+    phi = (A - n/2) / sqrt((a+b)(c+e)(a+c)(b+e)) if A > n/2, 0 if 0 <= A <= n/2, A / sqrt(...) if
+    A < 0, and 0 when a margin is empty (Newcombe's rule). One pair gives no interval (NaN).
+    """
+    if len(values) != len(baseline):
+        raise ValueError(f"paired samples need equal lengths; got {len(values)} and {len(baseline)}")
+    pairs = [(bool(x), bool(y)) for x, y in zip(values, baseline, strict=True)
+             if x is not None and y is not None]
+    n = len(pairs)
+    if n == 0:
+        return Interval(_NAN, _NAN, _NAN, 0)
+    a, b, c = (sum(1 for pair in pairs if pair == want) for want in ((True, True), (True, False),
+                                                                      (False, True)))
+    e = n - a - b - c
+    p1, p2 = (a + b) / n, (a + c) / n
+    if n == 1:
+        return Interval(p1 - p2, _NAN, _NAN, 1)
+    one, two = wilson_interval(a + b, n, confidence), wilson_interval(a + c, n, confidence)
+    phi = _newcombe_phi(a, b, c, e)
+    below = math.sqrt(max(0.0, (p1 - one.low) ** 2 - 2 * phi * (p1 - one.low) * (two.high - p2)
+                          + (two.high - p2) ** 2))
+    above = math.sqrt(max(0.0, (p2 - two.low) ** 2 - 2 * phi * (p2 - two.low) * (one.high - p1)
+                          + (one.high - p1) ** 2))
+    diff = p1 - p2
+    return Interval(diff, max(-1.0, diff - below), min(1.0, diff + above), n)
+
+
+def _newcombe_phi(a: int, b: int, c: int, e: int) -> float:
+    """Newcombe's (1998) correlation estimate of a paired 2x2 table, shrunk towards 0 by n/2."""
+    product = (a + b) * (c + e) * (a + c) * (b + e)
+    if product == 0:
+        return 0.0
+    n, cross = a + b + c + e, a * e - b * c
+    if cross > n / 2:
+        return (cross - n / 2) / math.sqrt(product)
+    return cross / math.sqrt(product) if cross < 0 else 0.0
 
 
 def welch_interval(values: Sequence[float | None], baseline: Sequence[float | None],

@@ -5,7 +5,8 @@ run is saved the moment it comes back, under a path named by its sweep point, va
 replication, with temp file + rename so a file on disk is always a whole run. Running the same
 command again loads the saved runs and does only the missing ones. A saved run is reused only if
 its fingerprint (resolved spec, seed, replication, duration) matches the task: change the
-scenario and the stale runs are simply done again.
+scenario and the stale runs are simply done again. A writer killed mid-save leaves only a
+``.tmp-<pid>-`` file, removed when the experiment starts again.
 
 Layout under the experiment directory::
 
@@ -25,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from simulator.experiment.tasks import RunRecord, RunTask
-from simulator.files import atomic_write_text
+from simulator.files import atomic_write_text, remove_stale
 
 FORMAT = 1
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=,+-]+")
@@ -38,6 +39,11 @@ class RunStore:
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
         self.root = self.directory / "runs"
+
+    def clean(self) -> list[Path]:
+        """Remove the temp files of writers that were killed (``kill -9`` during a save); a
+        concurrent writer's are kept (see :func:`simulator.files.remove_stale`)."""
+        return remove_stale(self.root, recursive=True)
 
     def path(self, task: RunTask | RunRecord) -> Path:
         """Where the run of ``task`` is (or will be) kept."""

@@ -39,5 +39,11 @@ def sweep_figure(result: Any, metric: str | None = None) -> Any:
     if len(result.params) == 1:
         metrics = [metric] if metric else list(pc.KEY_METRICS)
         return pc.plot_sweep_lines(result.table, result.params[0], metrics)
-    chosen = metric or ("stuck" if "stuck" in available else "availability")
+    chosen = metric or ("stuck" if _judged(result.table, "stuck") else "availability")
     return pc.plot_heatmap(result.table, result.params[0], result.params[1], chosen)
+
+
+def _judged(table: Any, metric: str) -> bool:
+    """True when some run reports ``metric`` (``stuck`` is null in every run without a trigger)."""
+    rows = table[table["metric"] == metric]
+    return bool(len(rows)) and bool((rows["n"] > 0).any())

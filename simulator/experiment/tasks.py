@@ -127,12 +127,14 @@ def make_tasks(scenario: Any, variants: list[str], replications: range | list[in
     here, in the calling process, so a bad variant or duration is reported as input error before
     any work is sent anywhere; the tasks carry the spec itself.
     """
+    from simulator.budget import check_budget
     from simulator.experiment.inputs import check_duration
 
     tasks = []
     for variant in variants:
         spec = scenario.resolve(variant)
         check_duration(scenario, spec, duration)
+        check_budget(spec, scenario.source, duration=duration, variant=variant)  # the --max-* limits
         tasks += [RunTask(spec, variant, r, seed, duration, point,
                           fingerprint(spec, seed, r, duration), keep_traffic) for r in replications]
     return tasks

@@ -1,4 +1,4 @@
-"""Choosing the warm-up from the output itself: MSER-5 truncation on the goodput series.
+"""Choosing the warm-up from the output itself: MSER-5 truncation on goodput *and* latency.
 
 A model that starts empty shows an initial transient (queues and caches filling) that biases
 every mean. ``warmup: auto`` finds where to cut with MSER-5 (White 1997; Franklin & White 2008):
@@ -8,7 +8,11 @@ minimises the standard error of the mean of what remains,
     MSER(d) = sum((z_i - mean(z_d..))^2 for i >= d) / (m - d)^2,
 
 searching only the first half of the series (the usual guard: past that, the rule starts
-rewarding the removal of genuine variability). MSER assumes the run settles into a steady
+rewarding the removal of genuine variability). A queue that starts empty may serve at full rate
+from the first second while its waiting times are still growing: goodput alone cannot see that
+transient, so the rule runs on goodput and on each workload's median latency per interval (the
+median moves with the queue and is far less noisy than the tail) and the latest cut wins.
+MSER assumes the run settles into a steady
 state; a scenario whose whole point is a transient (a spike, a fault) should use a fixed
 warm-up instead.
 """
@@ -40,10 +44,29 @@ def goodput_series(traffic: pd.DataFrame) -> pd.Series:
     return traffic.groupby("t", sort=True)["goodput"].sum()
 
 
+LATENCY = "latency_p50"
+"""The traffic column whose transient MSER judges besides goodput."""
+
+
+def latency_series(traffic: pd.DataFrame) -> list[pd.Series]:
+    """Each workload's median latency per interval (NaN where nothing succeeded), by interval start."""
+    if LATENCY not in traffic.columns:
+        return []
+    groups = traffic.groupby("workload", sort=False) if "workload" in traffic.columns else [("", traffic)]
+    return [group.set_index("t").sort_index()[LATENCY] for _, group in groups]
+
+
 def truncation_time(traffic: pd.DataFrame | None) -> float:
-    """Seconds to discard at the start of a run whose traffic table is ``traffic`` (MSER-5)."""
+    """Seconds to discard at the start of a run whose traffic table is ``traffic``: the latest of
+    the MSER-5 cuts of goodput and of every workload's latency."""
     if traffic is None or traffic.empty:
         return 0.0
-    series = goodput_series(traffic)
-    drop = mser(series.to_numpy())
-    return float(series.index[drop]) if drop else 0.0
+    return max(_cut(series) for series in (goodput_series(traffic), *latency_series(traffic)))
+
+
+def _cut(series: pd.Series) -> float:
+    """The MSER-5 cut of one series as a time (its finite values only: an interval without an ok
+    answer has no latency)."""
+    finite = series[np.isfinite(series.to_numpy(dtype=float))]
+    drop = mser(finite.to_numpy())
+    return float(finite.index[drop]) if drop else 0.0

@@ -80,13 +80,10 @@ class ReplicaFault(Injector):
 
 
 class Crash(ReplicaFault):
-    """``kind: crash``. The window covers the start-up after the restart too: the replica refuses
-    connections until it serves again, and recovery is judged from then."""
-
-    @property
-    def end_time(self) -> float | None:
-        end = self.spec.end
-        return None if end is None else end + self.spec.startup
+    """``kind: crash``. The fault ends at the restart (``fault_end`` is stamped then): the start-up
+    that follows is the system recovering, so ``time_to_recover`` counts it, as a restarted pod's
+    readiness delay counts against its service. Replicas refuse connections until ``startup`` has
+    passed; a gated copy or a DNS/registry comes back after it too."""
 
     def hit(self) -> None:
         for station in self.stations:
@@ -97,10 +94,18 @@ class Crash(ReplicaFault):
             self.whole.fail_whole()
 
     def end(self, system) -> None:
+        startup = self.spec.startup
+        for station in self.stations:
+            self.group.restart(station, startup)
+        if startup > 0.0:
+            self.ctx.later(startup, lambda _: self._serve_again())
+        else:
+            self._serve_again()
+
+    def _serve_again(self) -> None:
+        """Gated copies and a component modelling its own outage serve once started up."""
         if self.whole is not None:
             self.whole.restore_whole()
-        for station in self.stations:
-            self.group.restart(station)  # the start-up time has already passed: end_time includes it
         for copy in self.copies:
             self.gate.restart(copy)
 

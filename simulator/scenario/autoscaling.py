@@ -90,7 +90,7 @@ class AutoscalerSpec(MitigationBase):
     min_replicas: PositiveInt = 1
     max_replicas: PositiveInt
     behavior: BehaviorSpec = BehaviorSpec()
-    startup: Startup = Field(default_factory=lambda: _startup("container"))
+    startup: Startup = Field(default_factory=lambda: _startup("container"), validate_default=True)
     """Delay before a new replica serves: ``container`` (5s), ``vm`` (90s), a duration or a
     distribution ``{dist: ...}`` drawn per replica from the stream ``mitigation.<name>.startup``."""
 

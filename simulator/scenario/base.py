@@ -17,8 +17,9 @@ from simulator.units import Number
 
 NAME_PATTERN = r"^[a-z][a-z0-9_-]*$"
 
-Name = Annotated[str, Field(pattern=NAME_PATTERN)]
-"""A component or workload name: lowercase letters, digits, '_' and '-', starting with a letter."""
+Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=100)]
+"""A component or workload name: lowercase letters, digits, '_' and '-', starting with a letter;
+at most 100 characters (names become folder names and labels; see ``names.MAX_NAME_LENGTH``)."""
 
 PositiveInt = Annotated[int, Field(strict=True, ge=1)]
 """A whole number >= 1; strict so that ``replicas: yes`` or ``replicas: 2.5`` is an error."""

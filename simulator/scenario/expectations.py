@@ -24,6 +24,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, WithJsonSchema, model_validator
 
+from simulator.metrics import shown
 from simulator.scenario.base import Loc, SpecModel, spec_error
 from simulator.scenario.problems import suggest
 from simulator.scenario.variants import DEFAULT_VARIANT
@@ -115,12 +116,14 @@ class ExpectationSpec(SpecModel):
         return next(name for name in TESTS if getattr(self, name) is not None)
 
     def describe(self) -> str:
-        """The claim in one line, e.g. ``large availability >= 0.99 (95% confidence)``."""
+        """The claim in one line, in the metric's unit: ``large availability >= 99% (95% confidence)``,
+        ``large latency_p99 <= 250 ms``."""
         if self.test == "better_than":
             text = f"{self.variant} {self.metric} better than {self.better_than}"
             text += f" by {self.by:.0%}" if self.by else ""
         else:
-            text = f"{self.variant} {self.metric} {SYMBOLS[self.test]} {getattr(self, self.test):g}"
+            limit = shown(self.metric, getattr(self, self.test))
+            text = f"{self.variant} {self.metric} {SYMBOLS[self.test]} {limit}"
         return text + (f" ({self.confidence:.0%} confidence)" if self.confidence else "")
 
 

@@ -26,17 +26,17 @@ TARGET_KINDS = {
 }
 
 
-def fault_problems(spec: Any) -> list[tuple[Loc, str]]:
-    """Every fault's references, timing and replica choice, checked against ``spec``."""
+def fault_timing_problems(spec: Any) -> list[tuple[Loc, str]]:
+    """Faults that start after the run has ended (they would silently never happen)."""
+    return [(("faults", index, "at"), f"starts at {fault.at:g}s, after the run ends ({spec.duration:g}s)")
+            for index, fault in enumerate(spec.faults) if fault.at >= spec.duration]
+
+
+def fault_target_problems(spec: Any) -> list[tuple[Loc, str]]:
+    """Every fault's target (component, workload, edge, region) and replica choice."""
     components = spec.components_by_name
-    problems: list[tuple[Loc, str]] = []
-    for index, fault in enumerate(spec.faults):
-        loc: Loc = ("faults", index)
-        if fault.at >= spec.duration:
-            problems.append(((*loc, "at"),
-                             f"starts at {fault.at:g}s, after the run ends ({spec.duration:g}s)"))
-        problems += [((*loc, *key), message) for key, message in _target_problems(fault, spec, components)]
-    return problems
+    return [(("faults", index, *key), message) for index, fault in enumerate(spec.faults)
+            for key, message in _target_problems(fault, spec, components)]
 
 
 def _target_problems(fault: Any, spec: Any, components: dict[str, Any]) -> list[tuple[Loc, str]]:
@@ -44,7 +44,7 @@ def _target_problems(fault: Any, spec: Any, components: dict[str, Any]) -> list[
     if kind in TRAFFIC_FAULTS:
         return _workload_target(fault, spec)
     if kind == "partition":
-        return [(("between", side, j), _unknown(name, components))
+        return [(("between", side, j), unknown_component(name, components))
                 for side, names in enumerate(fault.between) for j, name in enumerate(names)
                 if name not in components]
     if kind == "packet_loss":
@@ -61,7 +61,7 @@ def _target_problems(fault: Any, spec: Any, components: dict[str, Any]) -> list[
 def _component_target(fault: Any, components: dict[str, Any]) -> list[tuple[Loc, str]]:
     target = components.get(fault.target)
     if target is None:
-        return [(("target",), _unknown(fault.target, components))]
+        return [(("target",), unknown_component(fault.target, components))]
     allowed = TARGET_KINDS[fault.kind]
     if target.kind not in allowed:
         return [(("target",), f"a {fault.kind} fault can hit a {' or '.join(allowed)}; "
@@ -120,5 +120,6 @@ def _edge_problems(edge: str, spec: Any, components: dict[str, Any]) -> list[tup
     return []
 
 
-def _unknown(name: str, components: dict[str, Any]) -> str:
+def unknown_component(name: str, components: dict[str, Any]) -> str:
+    """The message for a name that no component has, listing those that exist."""
     return f"'{name}' names no component; known components: {', '.join(components)}"

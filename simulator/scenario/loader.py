@@ -29,10 +29,12 @@ from simulator.scenario.csvprofile import ProfileCache, with_csv_points
 from simulator.scenario.locations import Keys, YamlLines
 from simulator.scenario.messages import validation_problems
 from simulator.scenario.overrides import apply_overrides, parse_set_option
+from simulator.scenario.partial import partial_problems
 from simulator.scenario.problems import Problem, ScenarioError, join_path, key_path, suggest
 from simulator.scenario.references import unreachable_components
 from simulator.scenario.schema import ScenarioSpec
 from simulator.scenario.variants import DEFAULT_VARIANT, declared_variants
+from simulator.scenario.yamlread import MAX_FILE_BYTES, LimitError, load_limited
 
 Override = str | tuple[str, Any]
 """``"components.app.replicas=8"`` as typed on the command line, or an already parsed pair."""
@@ -126,18 +128,18 @@ def _scenario(data: Any, source: str, base_dir: Path | None, overrides: Sequence
                                                  f"components at the top level; got {_kind(data)}")])
     pairs = _parse_overrides(overrides)
     raw, issues = apply_overrides(data, pairs)
-    if issues:
-        raise ScenarioError(Problem(source, "--set", f"{path}: {message}") for path, message in issues)
-    spec, problems = _validate(raw, source, base_dir, profiles)
+    problems = [Problem(source, "--set", f"{path}: {message}") for path, message in issues]
+    spec, found = _validate(raw, source, base_dir, profiles)
+    problems += found
     variant_specs: dict[str, ScenarioSpec] = {}
     for name in declared_variants(raw):
         variant_spec, variant_problems = _check_variant(raw, name, pairs, source, base_dir, profiles,
-                                                        paths_only=spec is None)
+                                                        paths_only=spec is None, reported=issues)
         problems += variant_problems
         if variant_spec is not None:
             variant_specs[name] = variant_spec
     if spec is None or problems:
-        raise ScenarioError(_with_lines(problems, lines, data, raw))
+        raise ScenarioError(_in_file_order(_with_lines(problems, lines, data, raw)))
     warnings = _with_lines(_unreached(source, variant_specs or {DEFAULT_VARIANT: spec}), lines, data, raw)
     return Scenario(source, base_dir, raw, spec, list(declared_variants(raw)) or [DEFAULT_VARIANT], pairs,
                     tuple(warnings), variant_specs, profiles)
@@ -175,21 +177,6 @@ def locate_scenario(path_or_builtin_name: str | Path) -> Path:
                                                 + suggest(path.stem, names))])
 
 
-class _StrictSafeLoader(yaml.SafeLoader):
-    """yaml.SafeLoader that refuses duplicate keys instead of silently keeping the last one."""
-
-    def construct_mapping(self, node, deep=False):
-        seen = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, str | int | float | bool) and key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r} (a second value would silently replace the first)",
-                    key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
 def read_yaml(path: Path, source: str) -> Any:
     """Parse a YAML file safely (no object construction); syntax errors and duplicate keys become a
     problem with line and column."""
@@ -197,20 +184,26 @@ def read_yaml(path: Path, source: str) -> Any:
 
 
 def _read_yaml_lines(path: Path, source: str) -> tuple[Any, YamlLines]:
-    """``read_yaml``, plus where each key and list entry is written in the file."""
+    """``read_yaml``, plus where each key and list entry is written in the file.
+
+    The file's size, nesting and alias expansion are limited (see ``yamlread``): a hostile file is
+    refused before it is expanded, in a fraction of a second.
+    """
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            message = (f"not read: the file has {size / 2**20:.1f} MiB; scenario files are limited "
+                       f"to {MAX_FILE_BYTES // 2**20} MiB")
+            raise ScenarioError([Problem(source, "", message)])
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ScenarioError([Problem(source, "", f"cannot read the file: {error}")]) from None
-    loader = _StrictSafeLoader(text)
-    try:  # what yaml.load does, keeping the composed node for its line numbers
-        node = loader.get_single_node()
-        data = None if node is None else loader.construct_document(node)
-        lines = None if node is None else YamlLines.from_node(node, loader)
+    try:
+        data, lines = load_limited(text, YamlLines.from_node)
+    except LimitError as error:
+        raise ScenarioError([Problem(source, "", f"not read: {error}")]) from None
     except yaml.YAMLError as error:
         raise ScenarioError([Problem(source, "", _yaml_message(error))]) from None
-    finally:
-        loader.dispose()
     if data is None or lines is None:
         raise ScenarioError([Problem(source, "", "the file is empty; expected a mapping with name, duration, "
                                                  "workload and components")])
@@ -222,6 +215,12 @@ def _with_lines(problems: list[Problem], lines: YamlLines | None, data: Any, raw
     if lines is None:
         return problems
     return [dataclasses.replace(problem, line=_line(problem.path, lines, data, raw)) for problem in problems]
+
+
+def _in_file_order(problems: list[Problem]) -> list[Problem]:
+    """Problems by line, then those the file does not write (``--set`` values, paths a variant
+    leaves alone); the order found is kept among problems on the same line and without lines."""
+    return sorted(problems, key=lambda problem: float("inf") if problem.line is None else problem.line)
 
 
 def _line(path: str, lines: YamlLines, data: Any, raw: Any) -> int | None:
@@ -274,12 +273,14 @@ def _parse_overrides(overrides: Sequence[Override]) -> tuple[tuple[str, Any], ..
 
 def _check_variant(raw: dict[str, Any], name: str, pairs: Iterable[tuple[str, Any]], source: str,
                    base_dir: Path, profiles: ProfileCache, *,
-                   paths_only: bool = False) -> tuple[ScenarioSpec | None, list[Problem]]:
+                   paths_only: bool = False, reported: Iterable[tuple[str, str]] = ()
+                   ) -> tuple[ScenarioSpec | None, list[Problem]]:
     """Apply a variant's overrides (then ``--set`` again) and validate the result.
 
     Problems are reported under ``variants.NAME``, with list entries shown by name as the overrides
     address them. With ``paths_only`` (the base itself is invalid) only the override paths are
-    checked: schema problems would just repeat the base's.
+    checked: schema problems would just repeat the base's; so would ``--set`` paths that failed on
+    the base already (``reported``).
     """
     where = f"variants.{name}"
     overrides = declared_variants(raw).get(name) or {}
@@ -287,6 +288,7 @@ def _check_variant(raw: dict[str, Any], name: str, pairs: Iterable[tuple[str, An
         return None, []  # the schema reports variants.NAME: expected a mapping
     data, issues = apply_overrides(raw, overrides)
     data, more = apply_overrides(data, pairs)
+    more = [issue for issue in more if issue not in set(reported)]
     problems = [Problem(source, where, f"{path}: {message}") for path, message in issues + more]
     if problems or paths_only:
         return None, problems
@@ -302,7 +304,9 @@ def _validate(data: dict[str, Any], source: str, base_dir: Path, profiles: Profi
         spec = ScenarioSpec.model_validate(copy.deepcopy(data))
     except ValidationError as error:
         problems = validation_problems(error, data, ScenarioSpec, file=source, prefix=prefix, by_name=by_name)
-        return None, problems
+        problems += [Problem(source, join_path(prefix, key_path(data, loc, by_name=by_name)), message)
+                     for loc, message in partial_problems(data)]
+        return None, list(dict.fromkeys(problems))
     spec, errors = with_csv_points(spec, base_dir, profiles)
     problems = [Problem(source, join_path(prefix, key_path(data, ("workload", index, "profile", "path"),
                                                            by_name=by_name)), message)

@@ -29,6 +29,7 @@ _SIMPLE = {
     "bool_parsing": "expected true or false; got {got}",
     "string_type": "expected text; got {got}",
     "string_too_short": "must not be empty",
+    "string_too_long": "must be at most {max_length} characters long; got {got}",
     "list_type": "expected a list; got {got}",
     "dict_type": "expected a mapping; got {got}",
     "model_type": "expected a mapping; got {got}",

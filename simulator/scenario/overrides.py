@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from simulator.scenario.problems import Problem, ScenarioError, suggest
+from simulator.scenario.yamlread import load_limited
 
 COMMAND_LINE = "<command line>"
 
@@ -36,7 +37,7 @@ def parse_set_option(text: str) -> tuple[str, Any]:
     if not separator or not path:
         raise _set_error(text, "expected PATH=VALUE, such as components.app.replicas=8")
     try:
-        return path, yaml.safe_load(value)
+        return path, load_limited(value)[0]
     except yaml.YAMLError as error:
         raise _set_error(text, f"the value is not valid YAML: {_first_line(error)}") from None
 
@@ -131,3 +132,27 @@ def describe_kind(value: Any) -> str:
     if isinstance(value, str):
         return f"text ({value!r})"
     return f"a {type(value).__name__}"
+
+
+def with_duration(spec: Any, duration: float, source: str) -> Any:
+    """``spec`` with another duration (``--duration``), judged by the same cross-field checks as a
+    file that says it: a fault that would start after the shorter run, a warm-up as long as it,
+    a batch released after it are refused, not silently dropped.
+
+    Raises:
+        ScenarioError: Every check the shorter run fails, as ``--duration 5s: faults[0].at: ...``.
+    """
+    from simulator.scenario.schema import consistency_problems
+
+    changed = spec.model_copy(update={"duration": float(duration)})
+    option = f"--duration {duration:g}s"
+    problems = [Problem(source, option, f"{_dotted(loc)}: {message}")
+                for loc, message in consistency_problems(changed)]
+    if problems:
+        raise ScenarioError(problems)
+    return changed
+
+
+def _dotted(loc: Iterable[Any]) -> str:
+    """``("faults", 0, "at")`` -> ``faults[0].at``."""
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")

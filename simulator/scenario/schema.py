@@ -7,12 +7,13 @@ The spec models themselves live in small modules by topic (dists, workload, comp
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from simulator.scenario.alerts import AlertSpec, alert_problems
-from simulator.scenario.base import NonNegativeInt, PositiveInt, SpecModel, spec_error, spec_errors
+from simulator.scenario.base import Loc, NonNegativeInt, PositiveInt, SpecModel, spec_error, spec_errors
 from simulator.scenario.components import (
     CacheSpec,
     CallSpec,
@@ -43,10 +44,11 @@ from simulator.scenario.dists import (
     ZipfKeysSpec,
 )
 from simulator.scenario.expectations import ExpectationSpec, expectation_problems
-from simulator.scenario.fault_checks import fault_problems
+from simulator.scenario.fault_checks import fault_target_problems, fault_timing_problems
 from simulator.scenario.faults import FaultSpec
 from simulator.scenario.mitigation_checks import mitigation_problems
 from simulator.scenario.mitigations import MitigationSpec
+from simulator.scenario.names import check_label, variant_name_problems
 from simulator.scenario.references import duplicate_name_problems, reference_problems
 from simulator.scenario.slo import SloSpec
 from simulator.scenario.workload import (
@@ -103,6 +105,37 @@ def client_patience(client: ClientSpec) -> float:
     return attempts * client.timeout + waits
 
 
+def _warmup_problems(spec: Any) -> list[tuple[Loc, str]]:
+    if spec.warmup >= spec.duration:
+        return [(("warmup",), f"must be less than duration ({spec.duration:g}s); got {spec.warmup:g}s")]
+    return []
+
+
+CONSISTENCY_CHECKS: tuple[tuple[frozenset[str], Callable[[Any], list[tuple[Loc, str]]]], ...] = (
+    (frozenset({"warmup", "duration"}), _warmup_problems),
+    (frozenset({"workload"}), lambda spec: duplicate_name_problems(spec.workload, "workload")),
+    (frozenset({"components"}), lambda spec: duplicate_name_problems(spec.components, "components")),
+    (frozenset({"components"}), lambda spec: reference_problems(spec.workload, spec.components)),
+    (frozenset({"components", "duration"}), workload_problems),
+    (frozenset({"faults"}), lambda spec: duplicate_name_problems(spec.faults, "faults")),
+    (frozenset({"duration"}), fault_timing_problems),
+    (frozenset({"components", "workload"}), fault_target_problems),
+    (frozenset({"mitigations"}), lambda spec: duplicate_name_problems(spec.mitigations, "mitigations")),
+    (frozenset({"components", "workload", "duration", "faults"}), mitigation_problems),
+    (frozenset({"alerts"}), lambda spec: duplicate_name_problems(spec.alerts, "alerts")),
+    (frozenset({"alerts", "components", "workload", "duration"}), alert_problems),
+    (frozenset({"variants"}), lambda spec: variant_name_problems(spec.variants)),
+    (frozenset({"variants"}), lambda spec: expectation_problems(spec.expect, spec.variants)),
+)
+"""Checks across fields, each with the fields it needs whole: when only some entries of a list
+validate, the others still get checked against the whole fields (see ``partial``)."""
+
+
+def consistency_problems(spec: Any) -> list[tuple[Loc, str]]:
+    """Everything wrong across the fields of a spec whose fields are each valid on their own."""
+    return [problem for _, check in CONSISTENCY_CHECKS for problem in check(spec)]
+
+
 def _empty_variant(value: Any) -> Any:
     """``variants: {baseline: }`` (YAML null) means a variant with no overrides."""
     if isinstance(value, dict):
@@ -113,8 +146,8 @@ def _empty_variant(value: Any) -> Any:
 class ScenarioSpec(SpecModel):
     """A complete failure scenario: traffic, the system it hits, and named variants to compare."""
 
-    name: Annotated[str, Field(min_length=1)]
-    """Scenario name, used for result directories."""
+    name: Annotated[str, Field(min_length=1), AfterValidator(check_label)]
+    """Scenario name, used for result directories (at most 100 characters, no '$')."""
     description: str = ""
     """What happens and why; the first sentence is shown by ``cascade list``."""
     hypothesis: str = ""
@@ -152,21 +185,7 @@ class ScenarioSpec(SpecModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> ScenarioSpec:
-        problems = []
-        if self.warmup >= self.duration:
-            problems.append((("warmup",), f"must be less than duration ({self.duration:g}s); "
-                                          f"got {self.warmup:g}s"))
-        problems += duplicate_name_problems(self.workload, "workload")
-        problems += duplicate_name_problems(self.components, "components")
-        problems += reference_problems(self.workload, self.components)
-        problems += workload_problems(self)
-        problems += duplicate_name_problems(self.faults, "faults")
-        problems += fault_problems(self)
-        problems += duplicate_name_problems(self.mitigations, "mitigations")
-        problems += mitigation_problems(self)
-        problems += duplicate_name_problems(self.alerts, "alerts")
-        problems += alert_problems(self)
-        problems += expectation_problems(self.expect, self.variants)
+        problems = consistency_problems(self)
         if len(problems) == 1:
             raise spec_error(problems[0][1], problems[0][0])
         if problems:

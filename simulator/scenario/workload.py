@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BeforeValidator, Field, NonNegativeFloat, model_validator
 
-from simulator.scenario.base import Loc, Name, PositiveInt, SpecModel, StrictBool, spec_error
+from simulator.scenario.base import Loc, Name, SpecModel, StrictBool, spec_error
 from simulator.scenario.dists import DistSpec
 from simulator.units import Count, Duration, Fraction, PositiveDuration, Rate
 
@@ -197,11 +197,16 @@ ProfileSpec = Annotated[
 """How the open-loop rate changes over time; a bare list is shorthand for steps."""
 
 
+MAX_ATTEMPTS = 65_535
+"""The most attempts a request can make: the recorder keeps each request's count as uint16."""
+
+
 class RetrySpec(SpecModel):
     """Client retries after a failed attempt, with backoff and jitter."""
 
-    max_attempts: PositiveInt
-    """Attempts per request, including the first."""
+    max_attempts: Annotated[int, Field(strict=True, ge=1, le=MAX_ATTEMPTS)]
+    """Attempts per request, including the first (at most 65,535: each request's count is kept
+    in 16 bits, one of the things that keep per-request memory low)."""
     backoff: Literal["constant", "exponential"] = "exponential"
     """Constant waits ``base``; exponential waits ``base * 2^(attempt - 1)``."""
     base: Duration = 0.1
