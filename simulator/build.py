@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import simpy
 
+from simulator.alerts import plan_alerts
 from simulator.components.base import UNIFORM01
 from simulator.components.cache import Cache
 from simulator.components.database import Database
@@ -68,6 +69,7 @@ class System:
     plan: WorkPlan | None = None
     spec: object = None
     edges: Edges = field(default_factory=lambda: Edges([]))
+    alerts: object = None  # simulator.alerts.Alerting, or None without ``alerts:``
 
 
 def build(spec, *, seed: int, replication: int) -> System:
@@ -96,6 +98,7 @@ def build(spec, *, seed: int, replication: int) -> System:
     system.edges = _edges(components, system.clients)
     for step in (*injectors, *mitigations):
         step.wrap(system)  # layers on call edges, clients' included
+    system.alerts = plan_alerts(system)
     return system
 
 
@@ -141,6 +144,8 @@ def start(system: System, sample_interval: float) -> None:
         source.start()
     for step in (*system.injectors, *system.mitigations):
         step.start(system)
+    if system.alerts is not None:
+        system.alerts.start()
     gauges = {**system.components, **{m.name: m for m in system.mitigations if m.stats is not None}}
     _GaugeSampler(ctx, gauges, sample_interval).start()
     ctx.later(ctx.warmup, _mark_warmup(system))

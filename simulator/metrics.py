@@ -153,6 +153,13 @@ CATALOGUE: dict[str, Family] = {
     "hedges_won": _c(NEUTRAL, "answers"),
     # workloads
     "batch_duration": Family(DURATION, LOWER, "s", RUN),
+    # alert rules (``<metric>.<alert>``, simulator.alerts.score; evaluated from 0 to the duration)
+    "alerts_fired": _c(NEUTRAL, "firings", RUN),  # right during a fault, wrong without one
+    "time_to_alert": Family(DURATION, LOWER, "s", AFTER_FAULT),
+    "false_alarms": _c(LOWER, "firings", RUN),
+    "missed_faults": _c(LOWER, "faults", RUN),
+    "reset_time": Family(DURATION, LOWER, "s", AFTER_FAULT),
+    "alert_seconds": Family(DURATION, NEUTRAL, "s firing", RUN),
 }
 """Every summary metric family, in the console's order for headline rows."""
 

@@ -57,8 +57,10 @@ def key_path(raw: Any, loc: Sequence[Any], *, by_name: bool = False) -> str:
     """
     parts: list[str] = []
     node = raw
-    for element in loc:
+    for depth, element in enumerate(loc):
         key = _raw_key(node, element) if isinstance(node, Mapping) else _MISSING
+        if key is not _MISSING and depth < len(loc) - 1 and _raw_key(node, loc[depth + 1]) is not _MISSING:
+            key = _MISSING  # a tag that is also a key (``kind: burn_rate`` has a ``burn_rate``): skip
         if key is not _MISSING:
             parts.append(f".{key}" if isinstance(key, str) else f"[{key}]")
             node = node[key]

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
+from simulator.scenario.alerts import AlertSpec, alert_problems
 from simulator.scenario.base import Loc, NonNegativeInt, PositiveInt, SpecModel, spec_error, spec_errors
 from simulator.scenario.components import (
     CacheSpec,
@@ -121,6 +122,8 @@ CONSISTENCY_CHECKS: tuple[tuple[frozenset[str], Callable[[Any], list[tuple[Loc, 
     (frozenset({"components", "workload"}), fault_target_problems),
     (frozenset({"mitigations"}), lambda spec: duplicate_name_problems(spec.mitigations, "mitigations")),
     (frozenset({"components", "workload", "duration", "faults"}), mitigation_problems),
+    (frozenset({"alerts"}), lambda spec: duplicate_name_problems(spec.alerts, "alerts")),
+    (frozenset({"alerts", "components", "workload", "duration"}), alert_problems),
     (frozenset({"variants"}), lambda spec: variant_name_problems(spec.variants)),
     (frozenset({"variants"}), lambda spec: expectation_problems(spec.expect, spec.variants)),
 )
@@ -171,6 +174,8 @@ class ScenarioSpec(SpecModel):
     """What breaks, where and when (crashes, hangs, slow dependencies, partitions, surges...)."""
     mitigations: list[MitigationSpec] = []
     """Defences and capacity controls (each can be switched off per variant with ``enabled``)."""
+    alerts: list[AlertSpec] = []
+    """Alert rules evaluated during the run and scored against the faults (docs/alerts.md)."""
     slo: SloSpec = SloSpec()
     """The service-level objective that recovery metrics (time_to_recover, stuck) are judged by."""
     variants: Annotated[dict[str, dict[str, Any]], BeforeValidator(_empty_variant)] = {}
