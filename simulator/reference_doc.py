@@ -39,7 +39,8 @@ _UNIT_TYPES = {  # marker (the alias's WithJsonSchema) -> (type, unit)
 _UNITS_NOTE = (
     "Units: a **duration** is seconds or text with a unit (`250us`, `20ms`, `2s`, `5m`, `1h`, `1d`); "
     "a **rate** is per second or text (`300/s`, `18k/min`, `5/h`); a **fraction** is 0..1 or a "
-    "percentage (`60%`); a **count** is a whole number, optionally with `k`, `M` or `G` (`20k`). "
+    "percentage (`60%`); a **count** is a whole number, optionally with `k`, `M` or `G` (`20k`); "
+    "a **name** is lowercase letters, digits, `_` and `-`, starting with a letter, at most 100 characters. "
     "A **distribution** key also takes a bare duration, meaning a constant. "
     "Any key can be overridden per variant or with `--set` by its dotted path "
     "(`components.app.replicas`, `mitigations.breaker.enabled`)."
@@ -221,7 +222,7 @@ def _annotated(tp: Any, families: dict[frozenset[type], tuple[str, str]]) -> tup
     for item in metadata:
         if id(item) in _UNIT_TYPES:
             kind, unit = _UNIT_TYPES[id(item)]
-            extra = _constraints(metadata, None).strip()
+            extra = _constraints(metadata).strip()
             return (f"{kind}{', ' if '>' in kind else ' '}{extra}" if extra else kind), unit
     for item in metadata:
         given = getattr(item, "json_schema_input_type", PydanticUndefined)
@@ -230,8 +231,10 @@ def _annotated(tp: Any, families: dict[frozenset[type], tuple[str, str]]) -> tup
     for item in metadata:
         if isinstance(item, WithJsonSchema) and item.json_schema:
             return _one_line(item.json_schema.get("description", "value")).rstrip("."), ""
+    if tp.__origin__ is str and any(getattr(m, "pattern", None) == NAME_PATTERN for m in metadata):
+        return "name", ""  # the pattern is explained once, at the top
     base, unit = _type(tp.__origin__, families)
-    return base + _constraints(metadata, tp.__origin__), unit
+    return base + _constraints(metadata), unit
 
 
 def _union(members: list[Any], families: dict[frozenset[type], tuple[str, str]]) -> tuple[str, str]:
@@ -245,20 +248,23 @@ def _union(members: list[Any], families: dict[frozenset[type], tuple[str, str]])
     return text, units_found[0] if len(units_found) == 1 else ""
 
 
-def _constraints(metadata: list[Any], base: Any) -> str:
-    """Bounds and patterns as short text: ``integer >= 1``, ``name``."""
-    if base is str and any(getattr(m, "pattern", None) == NAME_PATTERN for m in metadata):
-        return " (a name: a-z, 0-9, _ and -)"
-    bounds = [f"{symbol} {_scalar(value)}" for attr, symbol in _BOUNDS for item in metadata
-              if (value := getattr(item, attr, None)) is not None and not isinstance(item, FieldInfo)]
-    sizes = [f"{word} {value}" for attr, word in (("min_length", "at least"), ("max_length", "at most"))
-             for item in metadata
-             if (value := getattr(item, attr, None)) is not None and not isinstance(item, FieldInfo)]
-    text = (" " + ", ".join(dict.fromkeys(bounds))) if bounds else ""
-    return text + (f" ({', '.join(dict.fromkeys(sizes))})" if sizes else "")
+def _constraints(metadata: list[Any]) -> str:
+    """Bounds and sizes as short text: ``>= 1``, ``> 0, <= 1800``, ``(exactly 2)``."""
+    found = {attr: [value for item in metadata if not isinstance(item, FieldInfo)
+                    if (value := getattr(item, attr, None)) is not None]
+             for attr in ("ge", "gt", "le", "lt", "min_length", "max_length")}
+    lower = max([(v, "ge") for v in found["ge"]] + [(v, "gt") for v in found["gt"]], default=None)
+    upper = min([(v, "le") for v in found["le"]] + [(v, "lt") for v in found["lt"]], default=None)
+    bounds = [f"{_BOUNDS[kind]} {_scalar(value)}" for value, kind in filter(None, (lower, upper))]
+    low, high = max(found["min_length"], default=None), min(found["max_length"], default=None)
+    limits = (("at least", low), ("at most", high))
+    sizes = ([f"exactly {low}"] if low is not None and low == high else
+             [f"{word} {value}" for word, value in limits if value is not None])
+    text = (" " + ", ".join(bounds)) if bounds else ""
+    return text + (f" ({', '.join(sizes)})" if sizes else "")
 
 
-_BOUNDS = (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
+_BOUNDS = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
 
 
 def _flat(metadata: Any) -> list[Any]:
