@@ -111,7 +111,9 @@ def _sections() -> list[_Section]:
         _Section("Expectations", "`expect:` entries, verified by `cascade check`.", (ExpectationSpec,)),
     ]
     covered = {model for section in fixed for model in section.roots}
-    extra = [_Section(f"`{name}`", "", models) for name, info in top.model_fields.items()
+    extra = [_Section(name.replace("_", " ").capitalize(), f"`{name}:` {_one_line(info.description or '')}",
+                      models)
+             for name, info in top.model_fields.items()
              if (models := tuple(m for m in _models_in(info.annotation) if m not in covered))]
     variants = _Section("Variants", _VARIANTS_NOTE, ())
     return [*fixed, *extra, variants]
@@ -183,8 +185,6 @@ def _row(name: str, info: FieldInfo, families: dict[frozenset[type], tuple[str, 
     annotation = _full(info)
     key = info.alias or name
     kind, unit = _type(annotation, families)
-    if not unit and re.search(r"\bseconds\b", info.description or ""):
-        unit = "s"
     if _single_literal(info.annotation) is not None and not info.description:
         meaning = "Selects this kind."
         default = "**required**"
@@ -209,8 +209,10 @@ def _type(tp: Any, families: dict[frozenset[type], tuple[str, str]]) -> tuple[st
         unit = inner[0][1] if len(inner) == 1 else ""
         return (f"list of {texts}" if origin is list else f"({texts})"), unit
     if origin is dict:
-        return (f"mapping of {_type(args[0], families)[0]} to {_type(args[1], families)[0]}"
-                if args else "mapping"), ""
+        if not args:
+            return "mapping", ""
+        value, unit = _type(args[1], families)
+        return f"mapping of {_type(args[0], families)[0]} to {value}", unit
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         return f"[{_title(tp)}](#{_model_anchor(tp)})", ""
     return {bool: "true or false", int: "integer", float: "number", str: "text"}.get(tp, "any"), ""
