@@ -47,9 +47,18 @@ def list_scenarios() -> None:
     stdout().print(scenario_table(rows))
 
 
-def schema() -> None:
-    """Print the JSON Schema of scenario files (for editors and validators)."""
+def schema(
+    markdown: Annotated[bool, typer.Option(
+        "--markdown", help="Print the scenario reference (every kind and key) as Markdown instead.")] = False,
+) -> None:
+    """Print the JSON Schema of scenario files (for editors and validators), or with --markdown the
+    reference that docs/reference.md holds."""
     with user_errors():
+        if markdown:
+            from simulator.reference_doc import reference_markdown
+
+            typer.echo(reference_markdown(), nl=False)
+            return
         from simulator.scenario.schema import ScenarioSpec
 
         text = json.dumps(ScenarioSpec.model_json_schema(), indent=2)

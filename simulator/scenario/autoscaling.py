@@ -43,6 +43,7 @@ class ScalingPolicySpec(SpecModel):
     """At most ``value`` pods (or percent of the replicas at the start of the period) per ``period``."""
 
     type: Literal["pods", "percent"]
+    """Whether ``value`` counts pods or percent of the replicas."""
     value: PositiveInt
     """Pods, or percent of the replica count at the start of the period."""
     period: Annotated[PositiveDuration, Field(le=1800)]
@@ -64,7 +65,9 @@ class BehaviorSpec(SpecModel):
     """``behavior:`` of an HPA: scale-up and scale-down rules."""
 
     scale_up: ScalingRulesSpec = ScalingRulesSpec()
+    """Rules for adding replicas (Kubernetes default: no stabilization; +100% or +4 pods per 15s)."""
     scale_down: ScalingRulesSpec = ScalingRulesSpec()
+    """Rules for removing replicas (Kubernetes default: 300s stabilization; -100% per 15s)."""
 
 
 METRIC_LIMITS = {"utilization": 1.0}
@@ -88,8 +91,11 @@ class AutoscalerSpec(MitigationBase):
     sync_period: PositiveDuration = 15.0
     """Seconds between two decisions (Kubernetes: ``--horizontal-pod-autoscaler-sync-period``, 15s)."""
     min_replicas: PositiveInt = 1
+    """Fewest replicas the autoscaler keeps."""
     max_replicas: PositiveInt
+    """Most replicas the autoscaler starts."""
     behavior: BehaviorSpec = BehaviorSpec()
+    """Stabilization windows and rate policies per direction, as in an HPA's ``behavior``."""
     startup: Startup = Field(default_factory=lambda: _startup("container"), validate_default=True)
     """Delay before a new replica serves: ``container`` (5s), ``vm`` (90s), a duration or a
     distribution ``{dist: ...}`` drawn per replica from the stream ``mitigation.<name>.startup``."""
