@@ -128,9 +128,24 @@ def audit_tasks():
         warmup = max(scenario.resolve(v).warmup for v in scenario.variant_names)
         duration = max(min(scenario.resolve(scenario.variant_names[0]).duration, AUDIT_SECONDS),
                        warmup + 100.0)
-        tasks += make_tasks(scenario, list(scenario.variant_names), range(1), duration=duration,
-                            point=(("scenario", builtin.name),), keep_traffic=False)
+        tasks += _tasks_past_every_start(scenario, builtin.name, duration, make_tasks)
     return tasks
+
+
+def _tasks_past_every_start(scenario, name: str, duration: float, make_tasks):
+    """The audit's tasks at ``duration``, or at the shortest of 1.5x, 1.5^2 x... that the file
+    allows: ``--duration`` refuses to cut off a fault, batch or schedule step that starts later."""
+    from simulator.scenario import ScenarioError
+
+    full = scenario.resolve(scenario.variant_names[0]).duration
+    while True:
+        try:
+            return make_tasks(scenario, list(scenario.variant_names), range(1), duration=duration,
+                              point=(("scenario", name),), keep_traffic=False)
+        except ScenarioError:
+            if duration >= full:
+                raise
+            duration = min(duration * 1.5, full)
 
 
 def audit_summaries(records) -> dict[str, str]:
