@@ -46,6 +46,13 @@ class ScenarioError(Exception):
         return "\n".join(str(problem) for problem in self.problems)
 
 
+def _is_tag(node: Mapping, element: Any, rest: Sequence[Any]) -> bool:
+    """Whether ``element`` in a pydantic location is a union's tag rather than a key: the node
+    holds it as a value (``kind: burn_rate``) and the location goes on with a key of this node."""
+    tags = {value for value in node.values() if isinstance(value, str)}
+    return element in tags and bool(rest) and _raw_key(node, rest[0]) is not _MISSING
+
+
 def key_path(raw: Any, loc: Sequence[Any], *, by_name: bool = False) -> str:
     """Turn a location into a key path, keeping only the parts that exist in the raw data.
 
@@ -59,7 +66,7 @@ def key_path(raw: Any, loc: Sequence[Any], *, by_name: bool = False) -> str:
     node = raw
     for depth, element in enumerate(loc):
         key = _raw_key(node, element) if isinstance(node, Mapping) else _MISSING
-        if key is not _MISSING and depth < len(loc) - 1 and _raw_key(node, loc[depth + 1]) is not _MISSING:
+        if key is not _MISSING and _is_tag(node, element, loc[depth + 1:]):
             key = _MISSING  # a tag that is also a key (``kind: burn_rate`` has a ``burn_rate``): skip
         if key is not _MISSING:
             parts.append(f".{key}" if isinstance(key, str) else f"[{key}]")
