@@ -1,4 +1,4 @@
-"""Every notebook under notebooks/ executes top to bottom without error and shows its plots."""
+"""Every notebook under notebooks/ and notebooks/reproductions/ runs without error and shows its plots."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
+_ROOT = Path(__file__).parent.parent / "notebooks"
+NOTEBOOKS = sorted(_ROOT.glob("*.ipynb")) + sorted((_ROOT / "reproductions").glob("*.ipynb"))
+"""The topic notebooks and the gallery of reproductions (each asserts its published numbers)."""
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
