@@ -121,3 +121,28 @@ def test_page_only_logs(make_scenario):
 def test_bad_actions_name_the_key(validate_one_line, action, expected):
     line = validate_one_line(scenario([rule([action])], []))
     assert expected in line, line
+
+
+def test_shift_traffic_drains_the_region_at_the_global_router(make_scenario):
+    """eu's app fails every request; once drained, eu's users are served by us, 80 ms further away."""
+    def stack(region: str) -> list[dict]:
+        return [{"kind": "load_balancer", "name": f"lb-{region}", "region": region,
+                 "targets": f"app-{region}"},
+                {"kind": "service", "name": f"app-{region}", "region": region, "replicas": 1,
+                 "workers": 4, "service_time": "10ms"}]
+
+    alert = {"kind": "threshold", "name": "errors", "metric": "error_ratio", "window": "10s", "op": ">",
+             "value": 0.5,
+             "on_fire": [{"kind": "shift_traffic", "router": "global", "region": "eu", "delay": 5}]}
+    data = scenario([alert], [{"kind": "errors", "name": "bad", "target": "app-eu", "at": 60, "rate": 1.0}])
+    data["workload"][0].update(entry="global", region="eu")
+    data["components"] = [{"kind": "global", "name": "global", "targets": ["lb-eu", "lb-us"],
+                           "remote_latency": "80ms"}, *stack("eu"), *stack("us")]
+    result = run(make_scenario(data))
+    (t_action, detail), = events(result, "action")
+    assert detail == "shift_traffic: global drained region eu (lb-eu)"
+    assert t_action == firings(result)[0] + 5
+    req = result.requests
+    after = req[req["t_arrival"] > t_action]
+    assert (after["outcome"].isin(["ok", "incomplete"])).all()
+    assert np.allclose(after.loc[after["outcome"] == "ok", "latency"], 0.090)  # 80 ms away + 10 ms of work
