@@ -8,6 +8,7 @@ asks for summary metrics. See docs/alerts.md.
 
 from __future__ import annotations
 
+from simulator.alerts.actions import Actions
 from simulator.alerts.conditions import condition_for
 from simulator.alerts.evaluation import Alerting, RuleRun
 from simulator.alerts.tap import Tap
@@ -21,6 +22,7 @@ def plan_alerts(system) -> Alerting | None:
     if not spec.alerts:
         return None
     tap = Tap(len(spec.workload))
-    rules = [RuleRun(alert, condition_for(alert, tap, spec)) for alert in spec.alerts]
+    rules = [RuleRun(alert, condition_for(alert, tap, spec),
+                     Actions(system, alert) if alert.on_fire else None) for alert in spec.alerts]
     tap.install(system.clients, system.ctx.recorder)  # after the conditions chose their gauges
     return Alerting(system.ctx, rules)

@@ -19,8 +19,9 @@ LATE = 2
 class RuleRun:
     """One rule during one run: its condition, its state and the spans it fired for."""
 
-    def __init__(self, spec, condition: Condition):
+    def __init__(self, spec, condition: Condition, actions=None):
         self.spec = spec
+        self.actions = actions  # simulator.alerts.actions.Actions, or None without on_fire
         self.name = spec.name
         self.condition = condition
         self.state = AlertState(spec.hold, spec.keep_firing_for)
@@ -34,6 +35,8 @@ class RuleRun:
             return
         if change == FIRING:
             self.spans.append([t, None])
+            if self.actions is not None:
+                self.actions.fired()  # once per firing, not on every evaluation
         elif change == RESOLVED:
             self.spans[-1][1] = t
         record(t, "alert", self.name, f"{change} {detail}")

@@ -45,11 +45,13 @@ class GlobalRouter(Component):
         self.believed: list[bool] = []
         self.home: dict[int, int] = {}  # workload index -> its region's target position
         self.remote = 0
+        self.drained: list[bool] = []  # regions drained by an alert's shift_traffic action
         self.stats = RouterStats(self)
 
     def wire(self, components: dict) -> None:
         """Resolve the regional entries; each workload's home is the entry in its region."""
         self.edges = [CallEdge(self.name, components[t]) for t in self.spec.targets]
+        self.drained = [False] * len(self.edges)
         self.believed = [True] * len(self.edges)  # replaced by the probes' list at start()
         regions = [components[t].spec.region for t in self.spec.targets]
         # workload index -> its home target (a workload without a region, or in none: the first)
@@ -62,10 +64,10 @@ class GlobalRouter(Component):
     def handle(self, att, done) -> None:
         """Component protocol: home region if believed healthy, else the first healthy one."""
         home = self.home.get(att.client.workload_index, 0)
-        if self.believed[home]:
+        if self.believed[home] and not self.drained[home]:
             self.edges[home].send(att, done)
             return
-        other = next((i for i, ok in enumerate(self.believed) if ok), None)
+        other = next((i for i, ok in enumerate(self.believed) if ok and not self.drained[i]), None)
         if other is None:
             done(UNAVAILABLE)
             return
@@ -73,6 +75,14 @@ class GlobalRouter(Component):
         delay = take(att.work, *self._remote_slot)
         edge = self.edges[other]
         self._later(delay, lambda _: edge.send(att, done))
+
+    def drain(self, region: str) -> str:
+        """Send no more traffic to ``region``'s entries (an operator's traffic shift); says what it did."""
+        drained = [i for i, e in enumerate(self.edges) if e.target.spec.region == region]
+        for i in drained:
+            self.drained[i] = True
+        names = ", ".join(self.edges[i].target.name for i in drained)
+        return f"{self.name} drained region {region} ({names})"
 
     # --- health checks of the regional entries ----------------------------------------------------
     def start(self) -> None:

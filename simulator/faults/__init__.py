@@ -2,7 +2,7 @@
 
 Each kind lives with its relatives: replica faults (crash, hang, pause, slow, errors, capacity)
 in ``replica``, network faults (partition, packet loss) in ``network``, data and place faults
-(cache flush, primary failure, region outage) in ``data``, traffic faults (surge, burst) in
+(cache flush, primary failure, region outage) in ``data``, traffic faults (surge, burst, traffic drop) in
 ``traffic``. Exact semantics per kind are in each module's docstring and in ``docs/faults.md``.
 """
 
@@ -12,12 +12,13 @@ from simulator.faults.base import Injector
 from simulator.faults.data import CacheFlush, DbPrimaryFailure, RegionOutage
 from simulator.faults.network import PacketLoss, Partition
 from simulator.faults.replica import Capacity, Crash, Errors, Hang, Pause, Slow
-from simulator.faults.traffic import Burst, Surge
+from simulator.faults.traffic import Burst, Surge, TrafficDrop
 
 INJECTORS = {
     "crash": Crash, "hang": Hang, "pause": Pause, "slow": Slow, "errors": Errors, "capacity": Capacity,
     "partition": Partition, "packet_loss": PacketLoss, "cache_flush": CacheFlush,
     "db_primary_failure": DbPrimaryFailure, "surge": Surge, "burst": Burst,
+    "traffic_drop": TrafficDrop,
 }
 
 __all__ = ["INJECTORS", "Injector", "plan_faults"]

@@ -1,5 +1,11 @@
-"""Traffic faults: a ``surge`` (a workload's rate x ``factor`` for a window) and a ``burst``
-(``count`` requests at the same instant, every cron job firing at 00:00).
+"""Traffic faults: a ``surge`` (a workload's rate x ``factor`` for a window), a ``burst``
+(``count`` requests at the same instant, every cron job firing at 00:00) and a ``traffic_drop``
+(an upstream outage: a fraction ``drop`` of the workload's arrivals never come).
+
+A traffic drop thins the workload's own arrival process: each arrival in the window is skipped
+with probability ``drop``, drawn from the fault's own stream (``fault.<name>.drop``), so the
+arrival times that remain are those of the variant without the fault. A skipped arrival is not a
+request: the source neither counts nor submits it, so the books (``simulator.accounting``) hold.
 
 Both add requests *on top of* the workload's own: its arrivals and their work stay exactly the
 same as in a variant without the fault (common random numbers). The extra requests come from the
@@ -9,7 +15,9 @@ fault's own streams (``fault.<name>.arrivals``, ``fault.<name>.work.*``), belong
 
 from __future__ import annotations
 
+from simulator.components.base import UNIFORM01
 from simulator.faults.base import Injector
+from simulator.randomness import sampler
 from simulator.scenario.references import reachable_from
 from simulator.workload.arrivals import OpenLoopSource
 from simulator.workload.profiles import RateFunction, knots_for
@@ -127,3 +135,23 @@ class _Injected:
 
     def submit(self, now: float) -> None:
         self.client.inject(now, self.draw)
+
+
+class TrafficDrop(Injector):
+    """``kind: traffic_drop``: the workload's open-loop source skips a fraction of its arrivals."""
+
+    def __init__(self, ctx, spec):
+        super().__init__(ctx, spec, spec.target)
+        self.source = None
+
+    def start(self, system) -> None:
+        index = next(i for i, w in enumerate(system.spec.workload) if w.name == self.target)
+        self.source = system.sources[index]
+        super().start(system)
+
+    def begin(self, system) -> None:
+        draw, drop = sampler(UNIFORM01, self.ctx.streams.generator(f"fault.{self.name}.drop")), self.spec.drop
+        self.source.thin(lambda: draw() < drop)
+
+    def end(self, system) -> None:
+        self.source.thin(None)

@@ -141,6 +141,8 @@ class Deployment(Mitigation):
         self.ctx.later(self.spec.bake_time, self._judge_canary)
 
     def _judge_canary(self, _) -> None:
+        if self.rollback_at is not None:
+            return  # rolled back from outside (an alert's action): the release is over
         verdict = self._verdict(self._step_start, self.ctx.env.now, self.spec.bake_time)
         steps = self.spec.canary_steps
         label = f"step {self.step + 1}/{len(steps)}"
@@ -158,6 +160,8 @@ class Deployment(Mitigation):
 
     # --- blue-green -------------------------------------------------------------------------------
     def _judge_blue_green(self, _) -> None:
+        if self.rollback_at is not None:
+            return  # rolled back from outside (an alert's action): the release is over
         now = self.ctx.env.now
         verdict = self._verdict(now - self.spec.detection_time, now, self.spec.detection_time)
         if verdict.outcome == release_analysis.FAIL:
@@ -183,6 +187,15 @@ class Deployment(Mitigation):
     def _roll_back(self, reason: str) -> None:
         self.rollback_at = self.ctx.env.now
         self._shift(0.0, f"rolled back: {reason}")
+
+    def roll_back(self, reason: str) -> str:
+        """Roll back now from outside the release's own analysis (an alert's action); says what it did."""
+        if self.rollback_at is not None:
+            return f"{self.name} already rolled back"
+        if self.ctx.env.now < self.spec.at:
+            return f"{self.name} has not started: nothing to roll back"
+        self._roll_back(reason)
+        return f"{self.name} rolled back"
 
     def _promote(self, reason: str) -> None:
         self.promoted_at = self.ctx.env.now

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field, model_validator
 
+from simulator.scenario.alert_actions import ActionSpec
 from simulator.scenario.base import Loc, Name, PositiveInt, PositiveNumber, SpecModel, spec_error
 from simulator.scenario.expectations import parse_threshold
 from simulator.scenario.problems import suggest
@@ -61,6 +62,9 @@ class _Alert(SpecModel):
     grace: Duration = 300.0
     """After a fault ends, firings still count as caused by it for this long (not false alarms, not
     misses), seconds."""
+    on_fire: list[ActionSpec] = []
+    """Actions taken once per firing, each ``delay`` after it: ``restart``, ``scale_out``,
+    ``shift_traffic``, ``rollback``, ``page`` (see docs/alerts.md, "Actions")."""
 
     model_config = SpecModel.model_config | {"populate_by_name": True}
 

@@ -98,9 +98,9 @@ def _workload_target(fault: Any, spec: Any) -> list[tuple[Loc, str]]:
     workload = workloads.get(fault.target)
     if workload is None:
         return [(("target",), f"'{fault.target}' names no workload; workloads: {', '.join(workloads)}")]
-    if fault.kind == "surge" and not workload.is_open_loop:
+    if fault.kind in ("surge", "traffic_drop") and not workload.is_open_loop:
         kind = "closed-loop" if workload.arrivals.pattern == "closed" else "a batch"
-        return [(("target",), f"a surge needs open-loop arrivals; '{workload.name}' is {kind} "
+        return [(("target",), f"a {fault.kind} needs open-loop arrivals; '{workload.name}' is {kind} "
                               "(use a poisson or deterministic workload, or a burst for a one-off batch)")]
     return []
 

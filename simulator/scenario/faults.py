@@ -234,13 +234,25 @@ class BurstFaultSpec(_Fault):
     """Requests released at ``at``."""
 
 
+class TrafficDropFaultSpec(_Fault):
+    """An upstream outage: a fraction ``drop`` of a workload's arrivals never come in the window."""
+
+    kind: Literal["traffic_drop"] = "traffic_drop"
+    target: str
+    """The workload (open-loop arrivals)."""
+    drop: Fraction
+    """The fraction of arrivals that never come (``70%``: 70% fewer arrivals); the rest arrive at
+    the times they would have without the fault."""
+
+
 FaultSpec = Annotated[
     Union[CrashFaultSpec, HangFaultSpec, PauseFaultSpec, SlowFaultSpec, ErrorsFaultSpec,  # noqa: UP007
           CapacityFaultSpec, PartitionFaultSpec, PacketLossFaultSpec, CacheFlushFaultSpec,
-          RegionOutageFaultSpec, DbPrimaryFailureFaultSpec, SurgeFaultSpec, BurstFaultSpec],
+          RegionOutageFaultSpec, DbPrimaryFailureFaultSpec, SurgeFaultSpec, BurstFaultSpec,
+          TrafficDropFaultSpec],
     Field(discriminator="kind"),
 ]
 """Any fault, chosen by ``kind``."""
 
 REPLICA_FAULTS = ("crash", "hang", "pause", "slow", "errors", "capacity")
-TRAFFIC_FAULTS = ("surge", "burst")
+TRAFFIC_FAULTS = ("surge", "burst", "traffic_drop")

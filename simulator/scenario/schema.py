@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
+from simulator.scenario.alert_actions import action_problems
 from simulator.scenario.alerts import AlertSpec, alert_problems
 from simulator.scenario.base import Loc, NonNegativeInt, PositiveInt, SpecModel, spec_error, spec_errors
 from simulator.scenario.components import (
@@ -124,6 +125,7 @@ CONSISTENCY_CHECKS: tuple[tuple[frozenset[str], Callable[[Any], list[tuple[Loc, 
     (frozenset({"components", "workload", "duration", "faults"}), mitigation_problems),
     (frozenset({"alerts"}), lambda spec: duplicate_name_problems(spec.alerts, "alerts")),
     (frozenset({"alerts", "components", "workload", "duration"}), alert_problems),
+    (frozenset({"alerts", "components", "mitigations"}), action_problems),
     (frozenset({"variants"}), lambda spec: variant_name_problems(spec.variants)),
     (frozenset({"variants"}), lambda spec: expectation_problems(spec.expect, spec.variants)),
 )

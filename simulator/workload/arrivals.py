@@ -31,6 +31,29 @@ class OpenLoopSource:
         self._constant_rate = rate_function.rates[0] if len(rate_function.times) == 1 else None
         self._arrive_cb = self._arrive if self._constant_rate is None else self._arrive_steady
         self.arrived = 0  # counted here, apart from the recorder, so the books can catch a lost request
+        self._next = None  # the pending arrival's event, so thin() can change what it will do
+        self._drop = None
+
+    def thin(self, drop) -> None:
+        """From now on skip every arrival for which ``drop()`` is true (None: skip none again).
+
+        A skipped arrival never happens: it is not made, counted or recorded (a traffic drop), and
+        the arrival times after it stay those of the unthinned process (common random numbers).
+        The arrival already scheduled is switched too, so the window's edges are exact.
+        """
+        old = self._arrive_cb
+        self._drop = drop
+        base = self._arrive if self._constant_rate is None else self._arrive_steady
+        self._arrive_cb = base if drop is None else self._arrive_thinned
+        pending = self._next.callbacks if self._next is not None else None
+        if pending and old in pending:
+            pending[pending.index(old)] = self._arrive_cb
+
+    def _arrive_thinned(self, event) -> None:
+        if self._drop():
+            self._schedule_next(event.value)
+        else:
+            self._arrive(event)
 
     def counters(self) -> dict[str, float | None]:
         """Nothing to count beyond the requests themselves (a batch counts its runs)."""
@@ -46,7 +69,8 @@ class OpenLoopSource:
         else:
             t = self.rate_function.advance(now, self._unit())
         if t < self._end:
-            self._timeout(t - now, t).callbacks.append(self._arrive_cb)
+            self._next = self._timeout(t - now, t)
+            self._next.callbacks.append(self._arrive_cb)
 
     def _arrive_steady(self, event) -> None:
         """Constant-rate arrival: the common case, with the next gap computed inline."""
@@ -55,7 +79,8 @@ class OpenLoopSource:
         self.client.submit(now)
         t = now + self._unit() / self._constant_rate
         if t < self._end:
-            self._timeout(t - now, t).callbacks.append(self._arrive_cb)
+            self._next = self._timeout(t - now, t)
+            self._next.callbacks.append(self._arrive_cb)
 
     def _arrive(self, event) -> None:
         now = event.value  # the time this arrival was scheduled for, i.e. now
