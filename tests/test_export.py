@@ -27,7 +27,9 @@ SHARE = 0.1
 
 SPEC = {
     "name": "export", "duration": "6m", "warmup": "30s", "seed": 11,
-    "workload": [{"name": "web", "entry": "app", "arrivals": {"pattern": "poisson", "rate": "40/s"}},
+    "workload": [{"name": "web", "entry": "app", "arrivals": {"pattern": "poisson", "rate": "40/s"},
+                  "client": {"timeout": "1s", "retry": {"max_attempts": 3, "backoff": "exponential",
+                                                        "base": "100ms", "cap": "1s"}}},
                  {"name": "api", "entry": "app", "arrivals": {"pattern": "poisson", "rate": "15/s"}}],
     "components": [{"kind": "service", "name": "app", "replicas": 2, "workers": 4,
                     "service_time": {"dist": "exponential", "mean": "20ms"}}],
@@ -37,7 +39,7 @@ SPEC = {
 
 
 def simulate(tmp_path):
-    return run(scenario_from_dict(SPEC, source="export.yaml", base_dir=tmp_path))
+    return run(scenario_from_dict(SPEC, source="export.yaml", base_dir=tmp_path), trace_sample=SHARE)
 
 
 @pytest.fixture(scope="module")
@@ -108,15 +110,17 @@ def parse_otlp(text: str):
     for resource in payload["resourceSpans"]:
         for scope in resource["scopeSpans"]:
             for span in scope["spans"]:
-                for key in ("traceId", "spanId"):
-                    span[key] = base64.b64encode(bytes.fromhex(span[key])).decode()
+                for key in ("traceId", "spanId", "parentSpanId"):
+                    if key in span:
+                        span[key] = base64.b64encode(bytes.fromhex(span[key])).decode()
     return json_format.Parse(json.dumps(payload), trace_service.ExportTraceServiceRequest())
 
 
 def test_otlp_spans_equal_the_sampled_requests(exported):
     result, folder = exported
     message = parse_otlp((folder / "traces.json").read_text())
-    spans = [span for rs in message.resource_spans for ss in rs.scope_spans for span in ss.spans]
+    every = [span for rs in message.resource_spans for ss in rs.scope_spans for span in ss.spans]
+    spans = [span for span in every if not span.parent_span_id]
     requests = result.requests
     chosen = requests[sample_mask(requests.index.to_numpy(), result.seed, SHARE)]
     assert len(spans) == len(chosen) > 0
@@ -135,6 +139,31 @@ def test_otlp_spans_equal_the_sampled_requests(exported):
             assert abs(span.end_time_unix_nano - (ORIGIN + row["t_end"]) * 1e9) < 1e3
             assert span.status.code == (1 if row["outcome"] in ("ok", "degraded") else 2)
     assert {s.status.code for s in spans} >= {1, 2}  # the error burst shows as ERROR spans
+    check_attempt_spans(spans, [span for span in every if span.parent_span_id], chosen)
+
+
+def check_attempt_spans(roots, children, chosen):
+    """One child span per attempt the client made, numbered 1..attempts, inside its request's span,
+    one after the other; the last one ends with the request and has its outcome."""
+    by_parent = {}
+    for child in children:
+        by_parent.setdefault(child.parent_span_id, []).append(child)
+    retried = 0
+    for root, (_, row) in zip(roots, chosen.iterrows(), strict=True):
+        mine = sorted(by_parent.get(root.span_id, []), key=lambda s: s.start_time_unix_nano)
+        numbers = [{a.key: a.value for a in s.attributes}["cascade.attempt"].int_value for s in mine]
+        if row["outcome"] == "incomplete":
+            continue
+        assert numbers == list(range(1, row["attempts"] + 1))
+        assert all(s.trace_id == root.trace_id for s in mine)
+        assert mine[0].start_time_unix_nano == root.start_time_unix_nano
+        assert mine[-1].end_time_unix_nano == root.end_time_unix_nano
+        assert mine[-1].status.code == root.status.code
+        pairs = zip(mine, mine[1:], strict=False)
+        assert all(a.end_time_unix_nano <= b.start_time_unix_nano for a, b in pairs)
+        assert all(s.status.code == 2 for s in mine[:-1])  # retried: that attempt failed
+        retried += len(mine) > 1
+    assert retried > 0  # the burst made the clients retry
 
 
 def test_the_sample_share_matches_the_one_asked_for():

@@ -82,7 +82,7 @@ def run(
         check_variants(scenario, variants, limits, duration=duration)
         count = replications or scenario.spec.replications
         sample = _trace_sample(export, trace_sample)
-        results = _simulate(scenario, variants, seed, duration, count, time_limit)
+        results = _simulate(scenario, variants, seed, duration, count, time_limit, sample)
         if export is not None:
             results = _exported(results, export, sample, len(variants), count)
         path, runs = _save(results, out, plots=not no_plots, park=len(variants) * count > 1)
@@ -110,7 +110,8 @@ def _pick_variants(names: Sequence[str], variant: str | None, file: str) -> list
 
 
 def _simulate(scenario: Any, variants: Sequence[str], seed: int | None, duration: float | None,
-              replications: int = 1, time_limit: float | None = None) -> Iterator[Any]:
+              replications: int = 1, time_limit: float | None = None,
+              trace_sample: float | None = None) -> Iterator[Any]:
     """Run every replication of each variant, with a progress bar in simulated time on stderr,
     yielding each run as it ends: nothing here holds the runs, so ``--replications 100000`` does
     not keep 100000 runs' tables in memory (see :func:`_save`).
@@ -120,6 +121,8 @@ def _simulate(scenario: Any, variants: Sequence[str], seed: int | None, duration
     from simulator.runner import run as run_scenario
 
     limit = {} if time_limit is None else {"time_limit": time_limit}  # asked for only when given
+    if trace_sample is not None:
+        limit["trace_sample"] = trace_sample
     with sim_progress(Console(stderr=True)) as track:
         for name in variants:
             for r in range(replications):

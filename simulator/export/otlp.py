@@ -30,7 +30,7 @@ import pandas as pd
 from simulator.export.openmetrics import ORIGIN
 from simulator.request import OUTCOMES
 
-SPAN_KIND_SERVER = 2
+SPAN_KIND_SERVER, SPAN_KIND_CLIENT = 2, 3
 STATUS_UNSET, STATUS_OK, STATUS_ERROR = 0, 1, 2
 _AVAILABLE = {info.label: info.available for info in OUTCOMES}
 _M = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -50,11 +50,14 @@ def _key(text: str) -> np.uint64:
     return np.uint64(int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big"))
 
 
+def sample_key(seed: int) -> int:
+    """The 64-bit key a seed's sample hashes request ids with."""
+    return int(_mix(np.array([_key(f"sample/{seed}")]))[0])
+
+
 def sample_mask(ids: np.ndarray, seed: int, fraction: float) -> np.ndarray:
     """Which request ids are sampled: hash(seed, id) / 2**64 < fraction."""
-    if fraction >= 1.0:
-        return np.ones(len(ids), dtype=bool)
-    hashed = _mix(np.asarray(ids, dtype=np.uint64) ^ _mix(np.array([_key(f"sample/{seed}")]))[0])
+    hashed = _mix(np.asarray(ids, dtype=np.uint64) ^ np.uint64(sample_key(seed)))
     return (hashed >> np.uint64(11)).astype(np.float64) / 2.0 ** 53 < fraction
 
 
@@ -67,8 +70,10 @@ def _ids(ids: np.ndarray, salt: str) -> tuple[list[str], list[str]]:
 
 
 def otlp_json(requests: pd.DataFrame, *, scenario: str, variant: str, seed: int, replication: int,
-              fraction: float, end: float, origin: float = ORIGIN) -> str:
-    """The ExportTraceServiceRequest (OTLP/JSON) of the sampled requests of one run."""
+              fraction: float, end: float, attempts: pd.DataFrame | None = None,
+              origin: float = ORIGIN) -> str:
+    """The ExportTraceServiceRequest (OTLP/JSON) of the sampled requests of one run; with
+    ``attempts`` (:class:`simulator.export.tap.AttemptTap`'s table) a child span per attempt."""
     ids = requests.index.to_numpy()
     chosen = requests[sample_mask(ids, seed, fraction)]
     traces, spans = _ids(chosen.index.to_numpy(), f"trace/{seed}/{variant}/{replication}")
@@ -76,6 +81,9 @@ def otlp_json(requests: pd.DataFrame, *, scenario: str, variant: str, seed: int,
                   chosen["t_end"].tolist(), chosen["outcome"].astype(str).tolist(),
                   chosen["attempts"].tolist(), chosen.index.tolist(), traces, spans, strict=True)
     body = [_span(*row, end=end, origin=origin) for row in columns]
+    if attempts is not None:
+        parents = dict(zip(chosen.index.tolist(), zip(traces, spans, strict=True), strict=True))
+        body.extend(_attempt_spans(attempts, parents, origin))
     resource = {"attributes": [_attr("service.name", f"cascade-sim/{scenario}"),
                                _attr("cascade.scenario", scenario), _attr("cascade.variant", variant),
                                _attr("cascade.seed", int(seed)),
@@ -96,6 +104,25 @@ def _span(workload, t_arrival, t_end, outcome, attempts, rid, trace, span, *, en
             "attributes": [_attr("cascade.workload", workload), _attr("cascade.request_id", int(rid)),
                            _attr("cascade.outcome", outcome), _attr("cascade.attempts", int(attempts))],
             "status": status}
+
+
+def _attempt_spans(attempts: pd.DataFrame, parents: dict, origin: float) -> list[dict]:
+    """One CLIENT span per attempt, a child of its request's span; its span id hashes the parent's
+    with the attempt number."""
+    rows = zip(attempts["id"].tolist(), attempts["attempt"].tolist(), attempts["t_start"].tolist(),
+               attempts["t_end"].tolist(), attempts["outcome"].astype(str).tolist(), strict=True)
+    spans = []
+    for rid, number, start, stop, outcome in rows:
+        trace, parent = parents[rid]
+        own = int(_mix(np.array([int(parent, 16) ^ number], dtype=np.uint64))[0])
+        code = STATUS_OK if _AVAILABLE[outcome] else STATUS_ERROR
+        spans.append({"traceId": trace, "spanId": f"{own:016x}", "parentSpanId": parent,
+                      "name": f"attempt {number}", "kind": SPAN_KIND_CLIENT,
+                      "startTimeUnixNano": _nanos(origin, start), "endTimeUnixNano": _nanos(origin, stop),
+                      "attributes": [_attr("cascade.attempt", int(number)),
+                                     _attr("cascade.outcome", outcome)],
+                      "status": {"code": code} if code == STATUS_OK else {"code": code, "message": outcome}})
+    return spans
 
 
 def _nanos(origin: float, t: float) -> str:

@@ -43,6 +43,6 @@ def export_run(result: Any, directory: Path, trace_sample: float | None = None) 
         end = max(float(spec.duration), float(ended.max()) if len(ended) else 0.0)  # the drain's end
         traces = otlp_json(requests, scenario=str(result.scenario), variant=str(result.variant),
                            seed=int(result.seed), replication=int(result.replication),
-                           fraction=trace_sample, end=end)
+                           fraction=trace_sample, end=end, attempts=getattr(result, "attempts", None))
         written.append(atomic_write_text(directory / TRACES_FILE, traces))
     return written
