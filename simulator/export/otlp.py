@@ -50,14 +50,9 @@ def _key(text: str) -> np.uint64:
     return np.uint64(int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big"))
 
 
-def sample_key(seed: int) -> int:
-    """The 64-bit key a seed's sample hashes request ids with."""
-    return int(_mix(np.array([_key(f"sample/{seed}")]))[0])
-
-
 def sample_mask(ids: np.ndarray, seed: int, fraction: float) -> np.ndarray:
     """Which request ids are sampled: hash(seed, id) / 2**64 < fraction."""
-    hashed = _mix(np.asarray(ids, dtype=np.uint64) ^ np.uint64(sample_key(seed)))
+    hashed = _mix(np.asarray(ids, dtype=np.uint64) ^ _mix(np.array([_key(f"sample/{seed}")]))[0])
     return (hashed >> np.uint64(11)).astype(np.float64) / 2.0 ** 53 < fraction
 
 

@@ -2,9 +2,10 @@
 
 Installed only when a trace sample is asked for (``run(..., trace_sample=...)``): a run without one
 pays nothing. Each client's ``settle`` (an attempt is over for the client: answered, refused or
-timed out) and ``_send`` (a retry leaves, after its backoff) are wrapped by functions that hash the
-request id (the hash :func:`simulator.export.otlp.sample_mask` uses, in plain Python: about a
-microsecond per attempt) and append the sampled ones' numbers to typed arrays. A request's first
+timed out) and ``_send`` (a retry leaves, after its backoff) are wrapped by functions that look the
+request id up in a table of sampled ids (filled by :func:`simulator.export.otlp.sample_mask`,
+vectorised, a block of ids at a time as ids grow) and append the sampled ones' numbers to typed
+arrays. A request's first
 attempt starts at its arrival; a timed-out attempt ends when the client gave up, even if a server
 went on working on it (the client's view, as a client span has it).
 """
@@ -16,32 +17,28 @@ from array import array
 import numpy as np
 import pandas as pd
 
-from simulator.export.otlp import sample_key
+from simulator.export.otlp import sample_mask
 from simulator.request import OUTCOME_NAMES
 
-_M = 0xFFFFFFFFFFFFFFFF
-
-
-def _mix(x: int) -> int:
-    """SplitMix64's finaliser on a Python int (the same numbers as otlp._mix)."""
-    x = (x + 0x9E3779B97F4A7C15) & _M
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _M
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _M
-    return x ^ (x >> 31)
+_BLOCK = 1 << 16  # ids whose sampling is decided at once
 
 
 class AttemptTap:
     """Start, end and outcome of every attempt of the sampled requests."""
 
     def __init__(self, seed: int, fraction: float):
-        self._key = sample_key(seed)
-        self._limit = fraction * 2.0 ** 53
+        self._seed, self._fraction = seed, fraction
+        self._flags = bytearray()  # by request id: 1 when sampled
         self._started: dict[tuple[int, int], float] = {}
         self.id, self.number = array("Q"), array("H")
         self.start, self.end, self.outcome = array("d"), array("d"), array("b")
 
     def chosen(self, rid: int) -> bool:
-        return (_mix(rid ^ self._key) >> 11) < self._limit
+        flags = self._flags
+        while rid >= len(flags):
+            ids = np.arange(len(flags), len(flags) + _BLOCK, dtype=np.uint64)
+            flags += sample_mask(ids, self._seed, self._fraction).astype(np.uint8).tobytes()
+        return flags[rid] == 1
 
     def install(self, clients) -> AttemptTap:
         for client in clients:
