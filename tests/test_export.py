@@ -200,3 +200,23 @@ def test_cli_export_writes_both_files_and_refuses_a_sample_without_it(tmp_path):
     refused = CliRunner().invoke(app, [*common, "--trace-sample", "5%"])
     assert refused.exit_code == 2 and "needs --export" in refused.output
     assert len([line for line in refused.output.splitlines() if line.strip()]) == 1
+
+
+def test_without_a_trace_sample_nothing_is_installed(tmp_path):
+    """The attempt tap is installed only with trace_sample: a plain run keeps the clients' own
+    methods (no wrapper on the per-attempt path) and has no attempts table."""
+    import inspect
+
+    from simulator.build import build
+    from simulator.export.tap import AttemptTap
+    from simulator.workload.client import Client
+
+    result = run(scenario_from_dict({**SPEC, "duration": "1m", "warmup": "10s", "faults": []},
+                                    source="export.yaml", base_dir=tmp_path))
+    assert result.attempts is None
+    system = build(scenario_from_dict(SPEC, source="export.yaml", base_dir=tmp_path).resolve(None),
+                   seed=1, replication=0)
+    assert system.clients and all("settle" not in vars(c) for c in system.clients)
+    assert all(inspect.ismethod(c._send) and isinstance(c, Client) for c in system.clients)
+    AttemptTap(1, 0.5).install(system.clients)  # what trace_sample does: plain functions instead
+    assert not any(inspect.ismethod(c.settle) or inspect.ismethod(c._send) for c in system.clients)
