@@ -21,6 +21,6 @@ def plan_alerts(system) -> Alerting | None:
     if not spec.alerts:
         return None
     tap = Tap(len(spec.workload))
-    rules = [RuleRun(alert, condition_for(alert, tap, spec)) for alert in spec.alerts]
+    rules = [RuleRun(alert, condition_for(alert, tap, spec, system.ctx.streams)) for alert in spec.alerts]
     tap.install(system.clients, system.ctx.recorder)  # after the conditions chose their gauges
     return Alerting(system.ctx, rules)
