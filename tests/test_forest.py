@@ -63,9 +63,9 @@ def test_the_forest_is_identical_across_jobs(tmp_path):
 
 
 def test_without_scikit_learn_the_scenario_is_refused_in_one_line(monkeypatch, validate_one_line):
-    import simulator.alerts.forest as forest
+    import simulator.scenario.alerts as alerts
 
-    monkeypatch.setattr(forest, "available", lambda: False)
+    monkeypatch.setattr(alerts, "sklearn_available", lambda: False)
     line = validate_one_line(spec())
     assert "alerts[0].method" in line and "scikit-learn" in line and "cascade-sim[anomaly]" in line
 

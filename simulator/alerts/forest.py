@@ -9,22 +9,15 @@ below the threshold the ``contamination`` share sets on the training rows). The 
 state comes from the scenario's streams (``alert.<name>.isolation_forest``), and it runs on one
 thread, so runs repeat bit for bit with the seed and across ``--jobs``.
 
-scikit-learn is an optional extra (``pip install cascade-sim[anomaly]``); :func:`available` lets
-validation refuse a scenario that needs it with one line.
+scikit-learn is an optional extra (``pip install cascade-sim[anomaly]``); validation refuses a
+scenario that needs it without it, with one line (``simulator.scenario.alerts.sklearn_available``).
 """
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 
 N_TREES = 100
-
-
-def available() -> bool:
-    """Whether scikit-learn can be imported (checked without importing it)."""
-    return importlib.util.find_spec("sklearn") is not None
 
 
 class Forest:

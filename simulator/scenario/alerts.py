@@ -200,15 +200,20 @@ def alert_problems(spec: Any) -> list[tuple[Loc, str]]:
     return problems
 
 
+def sklearn_available() -> bool:
+    """Whether scikit-learn (the ``anomaly`` extra) can be imported, checked without importing it."""
+    import importlib.util
+
+    return importlib.util.find_spec("sklearn") is not None
+
+
 def _forest_problems(alert: Any, loc: Loc, spec: Any) -> list[tuple[Loc, str]]:
     """An isolation forest's further metrics, and scikit-learn being there to run it."""
     if getattr(alert, "method", None) != "isolation_forest":
         return []
-    from simulator.alerts.forest import available
-
     problems = [((*loc, "metrics", i), m) for i, name in enumerate(alert.metrics or [])
                 for m in metric_problems(name, spec)]
-    if not available():
+    if not sklearn_available():
         problems.append(((*loc, "method"), "isolation_forest needs scikit-learn, which is not "
                          "installed: pip install 'cascade-sim[anomaly]'"))
     train = alert.forest_train
