@@ -32,11 +32,13 @@ LINESTYLES = ("-", "--", ":", "-.")
 DEFAULT_COMPARISON_METRICS = ("availability", "goodput", "latency_p99", "amplification")
 LOG_SPREAD = 50.0  # max/min ratio above which a latency axis switches to log scale
 FAULT_START, FAULT_END = "fault_start", "fault_end"
+ALERT_COLOR, ALERT_STRIP = "#6a3d9a", 0.05  # firing alerts: a strip per alert along the bottom
 
 Window = tuple[float, float, str]  # (start s, end s, label): a shaded interval such as a fault
 
 
-def plot_load(traffic: pd.DataFrame | None, *, windows: Sequence[Window] = ()) -> Figure:
+def plot_load(traffic: pd.DataFrame | None, *, windows: Sequence[Window] = (),
+              alerts: Sequence[Window] = ()) -> Figure:
     """Offered load against throughput and goodput (requests/s, summed over workloads)."""
     fig, ax = _single("Offered load, throughput and goodput", "requests / s")
     totals = _totals(traffic, ["offered", "throughput", "goodput"])
@@ -49,12 +51,13 @@ def plot_load(traffic: pd.DataFrame | None, *, windows: Sequence[Window] = ()) -
     ax.plot(x, totals["throughput"], color="#1f77b4", linewidth=3.0, alpha=0.5,
             label="throughput (served: ok + error)")
     ax.plot(x, totals["goodput"], color=OUTCOME_COLORS["ok"], label="goodput (ok)")
-    _finish(ax, label, scale, windows)
+    _finish(ax, label, scale, windows, alerts)
     ax.set_ylim(bottom=0)
     return fig
 
 
-def plot_latency(traffic: pd.DataFrame | None, *, windows: Sequence[Window] = ()) -> Figure:
+def plot_latency(traffic: pd.DataFrame | None, *, windows: Sequence[Window] = (),
+                 alerts: Sequence[Window] = ()) -> Figure:
     """Latency quantiles of successes over time (ms); log axis when they span orders of magnitude."""
     fig, ax = _single("Latency of successful requests", "latency, ok only (ms)")
     columns = [column for column, _, _ in QUANTILES]
@@ -70,11 +73,12 @@ def plot_latency(traffic: pd.DataFrame | None, *, windows: Sequence[Window] = ()
                     linestyle=LINESTYLES[index % len(LINESTYLES)], label=tag)
     if _spread(traffic[columns].to_numpy(dtype=float)) > LOG_SPREAD:
         ax.set_yscale("log")
-    _finish(ax, label, scale, windows)
+    _finish(ax, label, scale, windows, alerts)
     return fig
 
 
-def plot_outcomes(traffic: pd.DataFrame | None, *, windows: Sequence[Window] = ()) -> Figure:
+def plot_outcomes(traffic: pd.DataFrame | None, *, windows: Sequence[Window] = (),
+                  alerts: Sequence[Window] = ()) -> Figure:
     """How requests ended, per second, stacked; colours are fixed per outcome across all plots."""
     fig, ax = _single("Outcomes", "requests / s")
     present = [name for name in OUTCOMES if traffic is not None and name in traffic.columns]
@@ -84,12 +88,13 @@ def plot_outcomes(traffic: pd.DataFrame | None, *, windows: Sequence[Window] = (
     scale, label = _time_unit(totals.index.max())
     ax.stackplot(totals.index.to_numpy() / scale, *(totals[name].fillna(0).to_numpy() for name in present),
                  labels=present, colors=[OUTCOME_COLORS[name] for name in present], alpha=0.85)
-    _finish(ax, label, scale, windows)
+    _finish(ax, label, scale, windows, alerts)
     ax.set_ylim(bottom=0)
     return fig
 
 
-def plot_components(series: pd.DataFrame | None, *, windows: Sequence[Window] = ()) -> Figure:
+def plot_components(series: pd.DataFrame | None, *, windows: Sequence[Window] = (),
+                    alerts: Sequence[Window] = ()) -> Figure:
     """Utilisation (%) and queue length per component, one line each, on stacked panels; a third
     panel shows replicas over time (what the fleet costs) when any component's count changed.
 
@@ -122,7 +127,7 @@ def plot_components(series: pd.DataFrame | None, *, windows: Sequence[Window] = 
             kwargs = {"where": "post"} if metric == "replicas" else {}
             draw(wide.index.to_numpy() / scale, wide[component].to_numpy() * factor, label=component,
                  **kwargs)
-        _finish(ax, label, scale, windows)
+        _finish(ax, label, scale, windows, alerts)
         ax.set_ylim(bottom=0)
     return fig
 
@@ -172,6 +177,23 @@ def fault_windows(events: pd.DataFrame | None) -> list[Window]:
     return windows
 
 
+def alert_windows(events: pd.DataFrame | None) -> list[Window]:
+    """Firing spans of alerts, from their ``alert`` events (``firing ...`` to ``resolved ...``),
+    labelled with the alert's name; one still firing at the end of the run is open-ended (inf)."""
+    if not _usable(events, ["t", "kind", "component", "detail"]):
+        return []
+    firing: dict[str, float] = {}
+    windows: list[Window] = []
+    for row in events[events["kind"] == "alert"].sort_values("t", kind="stable").itertuples(index=False):
+        name, change = str(row.component), str(row.detail).split(" ", 1)[0]
+        if change == "firing":
+            firing.setdefault(name, float(row.t))
+        elif change == "resolved" and name in firing:
+            windows.append((firing.pop(name), float(row.t), name))
+    windows.extend((start, float("inf"), name) for name, start in firing.items())
+    return windows
+
+
 def save_figure(fig: Figure, path: Path, *, dpi: int = 110) -> Path:
     """Write ``fig`` as PNG atomically (temp file + rename): readers never see half an image."""
     with atomic_path(Path(path)) as tmp:
@@ -183,12 +205,13 @@ def save_run_plots(result: Any, directory: Path) -> list[Path]:
     """Write load.png, latency.png, outcomes.png and components.png for one RunResult."""
     directory = Path(directory)
     windows = fault_windows(getattr(result, "events", None))
+    alerts = alert_windows(getattr(result, "events", None))
     builders = (("load.png", plot_load, result.traffic), ("latency.png", plot_latency, result.traffic),
                 ("outcomes.png", plot_outcomes, result.traffic),
                 ("components.png", plot_components, result.series))
     written = []
     for name, build, frame in builders:  # one figure alive at a time keeps memory flat
-        fig = build(frame, windows=windows)
+        fig = build(frame, windows=windows, alerts=alerts)
         fig.suptitle(f"{result.scenario} / {result.variant}", fontsize=9)
         written.append(save_figure(fig, directory / name))
     return written
@@ -256,8 +279,10 @@ def _time_unit(t_max: float) -> tuple[float, str]:
     return 1.0, "time (s)"
 
 
-def _finish(ax: Axes, xlabel: str, scale: float, windows: Sequence[Window]) -> None:
-    """Shade fault windows, label the time axis and add a legend."""
+def _finish(ax: Axes, xlabel: str, scale: float, windows: Sequence[Window],
+            alerts: Sequence[Window] = ()) -> None:
+    """Shade fault windows and firing alerts, label the time axis and add a legend."""
+    _shade_alerts(ax, scale, alerts)
     for index, (start, end, label) in enumerate(windows):
         right = min(end, ax.get_xlim()[1] * scale) if np.isinf(end) else end
         legend = "fault" if index == 0 else None
@@ -272,6 +297,22 @@ def _finish(ax: Axes, xlabel: str, scale: float, windows: Sequence[Window]) -> N
     handles, _ = ax.get_legend_handles_labels()
     if handles:
         ax.legend(fontsize=8, ncol=max(1, len(handles) // 8), loc="best")
+
+
+def _shade_alerts(ax: Axes, scale: float, alerts: Sequence[Window]) -> None:
+    """Each alert's firing spans as a strip along the bottom (one row per alert, so overlapping
+    rules stay apart and the data above stays readable), named at its first span."""
+    rows = {name: index for index, name in enumerate(dict.fromkeys(name for _, _, name in alerts))}
+    named: set[str] = set()
+    for index, (start, end, name) in enumerate(alerts):
+        right = min(end, ax.get_xlim()[1] * scale) if np.isinf(end) else end
+        low = rows[name] * ALERT_STRIP
+        ax.axvspan(start / scale, max(right, start) / scale, ymin=low, ymax=low + ALERT_STRIP * 0.9,
+                   color=ALERT_COLOR, alpha=0.55, label="alert firing" if index == 0 else None)
+        if name not in named:
+            named.add(name)
+            ax.text(start / scale, low + ALERT_STRIP * 0.45, f" {name}", transform=ax.get_xaxis_transform(),
+                    fontsize=6, color=ALERT_COLOR, va="center", ha="left", clip_on=True)
 
 
 def _number(value: Any) -> float:

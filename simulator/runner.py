@@ -17,6 +17,7 @@ import pandas as pd
 from simulator.accounting import check_accounting
 from simulator.analysis import add_availability, summarize, traffic_frame
 from simulator.build import build, start
+from simulator.export.tap import AttemptTap
 from simulator.mitigations.deployment import Deployment
 from simulator.recovery import recovery_metrics
 from simulator.scenario.overrides import with_duration
@@ -40,25 +41,30 @@ class RunResult:
     series: pd.DataFrame
     events: pd.DataFrame
     partial: bool = False  # stopped by a time limit: measured up to spec.duration, the time reached
+    attempts: pd.DataFrame | None = None  # sampled requests' attempts (trace_sample), else None
 
 
 def run(scenario, variant: str | None = None, *, seed: int | None = None, replication: int = 0,
         duration: float | None = None, progress: Callable[[float, float], None] | None = None,
-        time_limit: float | None = None) -> RunResult:
+        time_limit: float | None = None, trace_sample: float | None = None) -> RunResult:
     """Simulate one variant of ``scenario`` and return its results.
 
     ``seed`` overrides the scenario's seed, ``duration`` (seconds) its duration; ``progress`` is
     called with (simulated now, end) a few times per wall-clock second. ``time_limit`` (wall-clock
     seconds) stops the run cleanly once passed: its result is ``partial``, measured up to the
-    simulated time reached, and the requests still in flight are ``incomplete``.
+    simulated time reached, and the requests still in flight are ``incomplete``. ``trace_sample``
+    (a share of requests) records the attempts of the requests it picks as ``result.attempts``
+    (simulator.export.tap; nothing is installed without it).
     """
     return run_spec(scenario.resolve(variant), variant, seed=seed, replication=replication,
-                    duration=duration, progress=progress, source=scenario.source, time_limit=time_limit)
+                    duration=duration, progress=progress, source=scenario.source, time_limit=time_limit,
+                    trace_sample=trace_sample)
 
 
 def run_spec(spec, variant: str | None = None, *, seed: int | None = None, replication: int = 0,
              duration: float | None = None, progress: Callable[[float, float], None] | None = None,
-             source: str = "<spec>", time_limit: float | None = None) -> RunResult:
+             source: str = "<spec>", time_limit: float | None = None,
+             trace_sample: float | None = None) -> RunResult:
     """:func:`run` on a variant's validated spec (``Scenario.resolve(variant)``); ``variant`` only
     names the result, ``source`` the file in a message about ``duration``."""
     started = time.perf_counter()
@@ -66,6 +72,7 @@ def run_spec(spec, variant: str | None = None, *, seed: int | None = None, repli
         spec = _with_duration(source, spec, duration)
     seed = spec.seed if seed is None else seed
     system = build(spec, seed=seed, replication=replication)
+    tap = None if trace_sample is None else AttemptTap(seed, trace_sample).install(system.clients)
     interval = spec.effective_sample_interval
     start(system, interval)
     env = system.ctx.env
@@ -85,6 +92,7 @@ def run_spec(spec, variant: str | None = None, *, seed: int | None = None, repli
         spec = spec.model_copy(update={"duration": reached})
     result = _collect(variant, spec, system, windows, seed, replication, interval, started)
     result.partial = partial
+    result.attempts = None if tap is None else tap.frame()
     return result
 
 

@@ -193,7 +193,7 @@ def test_scores_follow_their_definitions():
     ({"kind": "threshold", "name": "a", "metric": "error_ratio", "op": "=", "value": 1}, "alerts[0].op"),
     ({"kind": "burn_rate", "name": "a", "long_window": "5m", "short_window": "1h", "burn_rate": 2},
      "alerts[0].short_window: must be shorter than long_window"),
-    ({"kind": "anomaly", "name": "a", "method": "isolation_forest", "metric": "offered"},
+    ({"kind": "anomaly", "name": "a", "method": "lof", "metric": "offered"},
      "alerts[0].method"),
     ({"kind": "anomaly", "name": "a", "method": "ewma", "metric": "offered", "window": "5m"},
      "alerts[0].window: window applies to method rolling_zscore only"),

@@ -142,3 +142,45 @@ def test_components_show_replicas_over_time_when_a_count_changes():
     assert len(fig.axes) == 3
     assert [line.get_label() for line in fig.axes[2].lines] == ["app"]
     assert len(plots.plot_components(pd.concat([frame, steady], ignore_index=True)).axes) == 2
+
+
+def test_alert_windows_pair_firing_with_resolved():
+    """``alert`` events become firing spans per alert; pending ones are not spans; one still firing
+    at the end stays open."""
+    events = pd.DataFrame({"t": [5.0, 10.0, 20.0, 30.0, 40.0],
+                           "kind": ["alert", "alert", "alert", "fault_start", "alert"],
+                           "component": ["errs", "errs", "errs", "db", "slow"],
+                           "detail": ["pending x=1", "firing x=1", "resolved x=0", "slow", "firing y=2"]})
+    assert plots.alert_windows(events) == [(10.0, 20.0, "errs"), (40.0, float("inf"), "slow")]
+
+
+def alert_spans(fig) -> int:
+    """Shaded spans drawn in the alert colour (axvspan patches) on a figure's first axes."""
+    from matplotlib.colors import to_rgba
+
+    colour = to_rgba(plots.ALERT_COLOR)[:3]
+    return sum(1 for patch in fig.axes[0].patches if tuple(patch.get_facecolor()[:3]) == colour)
+
+
+def test_timeseries_plots_shade_the_spans_an_alert_fired(tmp_path):
+    """A run whose alert fires twice (two outages) gets two shaded spans on every timeseries plot;
+    the same plots without alerts get none."""
+    from simulator import run
+    from simulator.scenario.loader import scenario_from_dict
+
+    outage = {"kind": "errors", "target": "app", "for": 120, "rate": 1.0}
+    spec = {"name": "shade", "duration": "15m", "seed": 1,
+            "workload": [{"name": "web", "entry": "app", "arrivals": {"pattern": "deterministic",
+                                                                      "rate": "10/s"}}],
+            "components": [{"kind": "service", "name": "app", "replicas": 1, "workers": 4,
+                            "service_time": "10ms"}],
+            "faults": [{**outage, "name": "one", "at": 180}, {**outage, "name": "two", "at": 540}],
+            "alerts": [{"name": "errors", "kind": "threshold", "metric": "error_ratio", "window": "1m",
+                        "op": ">", "value": 0.5}]}
+    result = run(scenario_from_dict(spec, source="shade.yaml", base_dir=tmp_path))
+    alerts = plots.alert_windows(result.events)
+    assert len(alerts) == result.summary["alerts_fired.errors"] == 2
+    for build, frame in ((plots.plot_load, result.traffic), (plots.plot_latency, result.traffic),
+                         (plots.plot_outcomes, result.traffic), (plots.plot_components, result.series)):
+        assert alert_spans(build(frame, alerts=alerts)) == 2
+        assert alert_spans(build(frame)) == 0

@@ -22,7 +22,7 @@ def plan_alerts(system) -> Alerting | None:
     if not spec.alerts:
         return None
     tap = Tap(len(spec.workload))
-    rules = [RuleRun(alert, condition_for(alert, tap, spec),
+    rules = [RuleRun(alert, condition_for(alert, tap, spec, system.ctx.streams),
                      Actions(system, alert) if alert.on_fire else None) for alert in spec.alerts]
     tap.install(system.clients, system.ctx.recorder)  # after the conditions chose their gauges
     return Alerting(system.ctx, rules)

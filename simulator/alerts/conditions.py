@@ -19,14 +19,17 @@ Condition = Callable[[float], tuple[bool, float, str]]
 OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 
 
-def condition_for(alert, tap: Tap, spec) -> Condition:
-    """The condition of one validated alert spec of scenario ``spec``."""
+def condition_for(alert, tap: Tap, spec, streams=None) -> Condition:
+    """The condition of one validated alert spec of scenario ``spec`` (``streams``: the run's
+    random streams, for detectors that draw random numbers)."""
     workloads = [w.name for w in spec.workload]
     workload = None if alert.workload is None else workloads.index(alert.workload)
     if alert.kind == "threshold":
         return _threshold(alert, window_metric(tap, alert.metric, workload))
     if alert.kind == "burn_rate":
         return _burn_rate(alert, window_metric(tap, "error_ratio", workload), spec.slo.availability)
+    if alert.method == "isolation_forest":
+        return _forest(alert, [window_metric(tap, m, workload) for m in alert.features], streams)
     return _anomaly(alert, window_metric(tap, alert.metric, workload))
 
 
@@ -68,5 +71,25 @@ def _anomaly(alert, metric) -> Condition:
             return False, x, f"{alert.metric}=nan (no data)"
         anomalous, z = detector.observe(x)
         return anomalous, x, f"{alert.metric}={x:.6g} z={z:.3g}"
+
+    return evaluate
+
+
+def _forest(alert, metrics, streams) -> Condition:
+    """An isolation forest over every feature metric of the evaluation interval; an evaluation
+    where one has no data is neither learnt nor judged."""
+    from simulator.alerts.forest import Forest
+
+    interval, names = alert.evaluation_interval, alert.features
+    rng = streams.generator(f"alert.{alert.name}.isolation_forest")
+    forest = Forest(alert.forest_train, alert.forest_contamination, int(rng.integers(2**31 - 1)))
+
+    def evaluate(t: float) -> tuple[bool, float, str]:
+        row = [metric(t - interval, t) for metric in metrics]
+        shown = " ".join(f"{n}={x:.6g}" for n, x in zip(names, row, strict=True))
+        if any(math.isnan(x) for x in row):
+            return False, math.nan, f"{shown} (no data)"
+        anomalous, score = forest.observe(t, row)
+        return anomalous, score, f"{shown} score={score:.3g}"
 
     return evaluate

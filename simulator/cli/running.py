@@ -37,6 +37,13 @@ TimeLimit = Annotated[float | None, typer.Option(
     "--time-limit", parser=parse_duration_option, metavar="SECONDS",
     help="Stop each run after this much wall-clock time (e.g. 90s, 10m); its results are saved, "
          "marked partial.")]
+Export = Annotated[Path | None, typer.Option(
+    "--export", metavar="DIR", help="Also write each run's per-interval metrics as OpenMetrics "
+    "(metrics.om) and, with --trace-sample, sampled requests as OTLP/JSON spans (traces.json) "
+    "under DIR (one sub-folder per run when there are several).")]
+TraceSample = Annotated[str | None, typer.Option(
+    "--trace-sample", metavar="SHARE", help="Share of requests exported as spans with --export, "
+    "chosen from the seed and request id (e.g. 1% or 0.01).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -61,6 +68,7 @@ def run(
     time_limit: TimeLimit = None,
     max_requests: MaxRequests = None, max_events: MaxEvents = None, max_replicas: MaxReplicas = None,
     max_keys: MaxKeys = None, max_memory: MaxMemory = None,
+    export: Export = None, trace_sample: TraceSample = None,
 ) -> None:
     """Run a scenario (every variant, or one) and print the summary side by side."""
     with user_errors():
@@ -73,7 +81,10 @@ def run(
         limits = budget_limits(max_requests, max_events, max_replicas, max_keys, max_memory)
         check_variants(scenario, variants, limits, duration=duration)
         count = replications or scenario.spec.replications
-        results = _simulate(scenario, variants, seed, duration, count, time_limit)
+        sample = _trace_sample(export, trace_sample)
+        results = _simulate(scenario, variants, seed, duration, count, time_limit, sample)
+        if export is not None:
+            results = _exported(results, export, sample, len(variants), count)
         path, runs = _save(results, out, plots=not no_plots, park=len(variants) * count > 1)
     summaries = _mean_summaries(runs)
     _mark_partial(runs, summaries, time_limit)
@@ -99,7 +110,8 @@ def _pick_variants(names: Sequence[str], variant: str | None, file: str) -> list
 
 
 def _simulate(scenario: Any, variants: Sequence[str], seed: int | None, duration: float | None,
-              replications: int = 1, time_limit: float | None = None) -> Iterator[Any]:
+              replications: int = 1, time_limit: float | None = None,
+              trace_sample: float | None = None) -> Iterator[Any]:
     """Run every replication of each variant, with a progress bar in simulated time on stderr,
     yielding each run as it ends: nothing here holds the runs, so ``--replications 100000`` does
     not keep 100000 runs' tables in memory (see :func:`_save`).
@@ -109,11 +121,41 @@ def _simulate(scenario: Any, variants: Sequence[str], seed: int | None, duration
     from simulator.runner import run as run_scenario
 
     limit = {} if time_limit is None else {"time_limit": time_limit}  # asked for only when given
+    if trace_sample is not None:
+        limit["trace_sample"] = trace_sample
     with sim_progress(Console(stderr=True)) as track:
         for name in variants:
             for r in range(replications):
                 yield run_scenario(scenario, name, seed=seed, duration=duration, replication=r,
                                    progress=track(name if replications == 1 else f"{name} r{r}"), **limit)
+
+
+def _trace_sample(export: Path | None, text: str | None) -> float | None:
+    """The --trace-sample share, checked before anything runs."""
+    if text is None:
+        return None
+    if export is None:
+        raise InputError("--trace-sample: needs --export DIR (where the spans are written)")
+    from simulator.export import parse_fraction
+
+    try:
+        return parse_fraction(text)
+    except ValueError as error:
+        raise InputError(f"--trace-sample: {error}") from None
+
+
+def _exported(results: Iterable[Any], export: Path, sample: float | None, variants: int,
+              replications: int) -> Iterator[Any]:
+    """Each run, passed on after its export is written: in DIR for a single run, else in
+    ``DIR/<variant>`` (``DIR/<variant>-r<n>`` with several replications), as results are laid out."""
+    from simulator.export import export_run
+
+    for result in results:
+        folder = Path(export)
+        if variants * replications > 1:
+            folder /= _name(result) + (f"-r{result.replication}" if replications > 1 else "")
+        export_run(result, folder, sample)
+        yield result
 
 
 def _mark_partial(results: Sequence[Any], summaries: dict[str, dict[str, Any]],

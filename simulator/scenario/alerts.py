@@ -112,13 +112,16 @@ class AnomalyAlertSpec(_Alert):
     """A detector over a metric computed per evaluation interval."""
 
     kind: Literal["anomaly"] = "anomaly"
-    method: Literal["ewma", "rolling_zscore"]
+    method: Literal["ewma", "rolling_zscore", "isolation_forest"]
     """``ewma``: distance from an exponentially weighted mean in exponentially weighted standard
-    deviations; ``rolling_zscore``: z-score against the values of the trailing ``window``."""
+    deviations; ``rolling_zscore``: z-score against the values of the trailing ``window``;
+    ``isolation_forest``: scikit-learn's IsolationForest over ``metric`` and ``metrics`` (needs the
+    ``anomaly`` extra), trained on the first ``train`` of the run."""
     metric: str
     """As for thresholds; computed over each evaluation interval (t - evaluation_interval, t]."""
     threshold: PositiveNumber = 3.0
-    """An evaluation is anomalous when the value is more than this many standard deviations away."""
+    """An evaluation is anomalous when the value is more than this many standard deviations away
+    (not ``isolation_forest``, whose threshold is set by ``contamination``)."""
     direction: Literal["both", "above", "below"] = "both"
     """Which deviations count: either way, only rises, or only drops."""
     alpha: Annotated[float, Field(gt=0, lt=1)] | None = None
@@ -126,6 +129,14 @@ class AnomalyAlertSpec(_Alert):
     window: PositiveDuration | None = None
     """``rolling_zscore`` only: the trailing span of past values the z-score is taken against
     (default 10m), seconds."""
+    metrics: list[str] | None = None
+    """``isolation_forest`` only: further metrics judged together with ``metric``."""
+    train: PositiveDuration | None = None
+    """``isolation_forest`` only: the span at the start of the run the forest learns from (default
+    1h), seconds; it judges from the first evaluation after it."""
+    contamination: Annotated[float, Field(gt=0, le=0.5)] | None = None
+    """``isolation_forest`` only: the share of training evaluations taken as outliers, which sets
+    the score threshold (default 0.01)."""
     min_samples: PositiveInt = 20
     """``ewma``: evaluations with data before the detector judges (``rolling_zscore`` judges once its
     window is full)."""
@@ -138,7 +149,24 @@ class AnomalyAlertSpec(_Alert):
             raise spec_error("alpha applies to method ewma only", "alpha")
         if self.method != "rolling_zscore" and self.window is not None:
             raise spec_error("window applies to method rolling_zscore only", "window")
+        for key in ("metrics", "train", "contamination"):
+            if self.method != "isolation_forest" and getattr(self, key) is not None:
+                raise spec_error(f"{key} applies to method isolation_forest only", key)
         return self
+
+    @property
+    def forest_train(self) -> float:
+        """The isolation forest's training span, seconds (default 1h)."""
+        return 3600.0 if self.train is None else self.train
+
+    @property
+    def forest_contamination(self) -> float:
+        return 0.01 if self.contamination is None else self.contamination
+
+    @property
+    def features(self) -> list[str]:
+        """Every metric the detector judges: ``metric``, then ``metrics``."""
+        return [self.metric, *(self.metrics or [])]
 
     @property
     def ewma_alpha(self) -> float:
@@ -166,12 +194,36 @@ def alert_problems(spec: Any) -> list[tuple[Loc, str]]:
         metric = getattr(alert, "metric", None)
         if metric is not None:
             problems += [((*loc, "metric"), m) for m in metric_problems(metric, spec)]
+        problems += _forest_problems(alert, loc, spec)
         if alert.workload is not None and alert.workload not in workloads:
             problems.append(((*loc, "workload"), f"no workload named '{alert.workload}'; known: "
                              f"{', '.join(workloads)}{suggest(alert.workload, workloads)}"))
         if alert.evaluation_interval > spec.duration:
             problems.append(((*loc, "evaluation_interval"), f"{alert.evaluation_interval:g}s is longer "
                              f"than the run ({spec.duration:g}s): the rule would never be evaluated"))
+    return problems
+
+
+def sklearn_available() -> bool:
+    """Whether scikit-learn (the ``anomaly`` extra) can be imported, checked without importing it."""
+    import importlib.util
+
+    return importlib.util.find_spec("sklearn") is not None
+
+
+def _forest_problems(alert: Any, loc: Loc, spec: Any) -> list[tuple[Loc, str]]:
+    """An isolation forest's further metrics, and scikit-learn being there to run it."""
+    if getattr(alert, "method", None) != "isolation_forest":
+        return []
+    problems = [((*loc, "metrics", i), m) for i, name in enumerate(alert.metrics or [])
+                for m in metric_problems(name, spec)]
+    if not sklearn_available():
+        problems.append(((*loc, "method"), "isolation_forest needs scikit-learn, which is not "
+                         "installed: pip install 'cascade-sim[anomaly]'"))
+    train = alert.forest_train
+    if train >= spec.duration:
+        problems.append(((*loc, "train"), f"{train:g}s{'' if alert.train else ' (the default)'} is not "
+                         f"shorter than the run ({spec.duration:g}s): the forest would never judge"))
     return problems
 
 
