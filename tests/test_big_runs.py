@@ -7,13 +7,14 @@ import io
 import json
 import time
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import yaml
 from rich.console import Console
 from typer.testing import CliRunner
 
-from simulator import analysis, results, run
+from simulator import analysis, recovery, results, run
 from simulator import console as console_module
 from simulator.cli import app
 
@@ -126,3 +127,18 @@ def test_chunked_end_of_run_sums_equal_the_whole_run_ones(make_scenario, monkeyp
     assert whole.summary.keys() == chunked.summary.keys()
     assert all(pd.isna(v) and pd.isna(chunked.summary[k]) or v == chunked.summary[k]
                for k, v in whole.summary.items())
+
+
+def test_window_sums_in_chunks_are_the_sums_of_the_slices(monkeypatch):
+    """The recovery metrics' window sums, taken from prefix sums one chunk of values at a time,
+    are each slice's own integer sum, whatever the chunk size, windows past the end included."""
+    rng = np.random.default_rng(0)
+    for trial in range(200):
+        monkeypatch.setattr(recovery, "SUM_CHUNK", int(rng.integers(1, 9)))
+        n = int(rng.integers(0, 60))
+        values = rng.integers(0, 3, n).astype(np.uint16) if trial % 2 else rng.random(n) < 0.5
+        lo = np.sort(rng.integers(0, n + 3, 20))
+        hi = np.minimum(lo + rng.integers(0, 10, 20), n + 5)
+        sums = recovery._window_sums(values, lo, hi)
+        assert sums.dtype == np.int64
+        assert sums.tolist() == [int(values[a:b].sum()) for a, b in zip(lo, hi, strict=True)]
