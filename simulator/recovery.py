@@ -178,12 +178,18 @@ def _availability_before(arrays, ended: np.ndarray, ok: np.ndarray, start: float
 
 
 def _completions(arrays, ended: np.ndarray, ok: np.ndarray) -> _Completions:
-    """End-ordered columns; one argsort of the ok ends keeps each latency with its end time."""
+    """End-ordered columns. Each ok request is one complex number (end + i latency) sorted in
+    place: numpy orders complex numbers by real part, then imaginary, so ends come sorted with
+    their latencies (ties by latency; the metrics see each window's latencies as a set), at
+    24 bytes an ok request at the peak instead of 32 with an argsort. ``ok_end`` and
+    ``ok_latency`` are views of it."""
     t_end = arrays["t_end"]
-    ok_end = t_end[ok]
-    order = np.argsort(ok_end)
-    latency = (ok_end - arrays["t_arrival"][ok])[order]
-    return _Completions(ok_end[order], latency, np.sort(t_end[ended & ~ok]))
+    pairs = np.empty(int(np.count_nonzero(ok)), np.complex128)
+    pairs.real = t_end[ok]
+    pairs.imag = pairs.real
+    pairs.imag -= arrays["t_arrival"][ok]  # the same float64 subtraction as t_end - t_arrival
+    pairs.sort()
+    return _Completions(pairs.real, pairs.imag, np.sort(t_end[ended & ~ok]))
 
 
 def _arrivals(arrays, ended: np.ndarray, ok: np.ndarray) -> _Arrivals:
@@ -198,18 +204,33 @@ def _arrivals(arrays, ended: np.ndarray, ok: np.ndarray) -> _Arrivals:
 def _window_sums(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """``values[lo:hi].sum()`` for each pair of indices, in int64 (uint16 attempts would overflow).
 
-    Sums between consecutive distinct indices (``np.add.reduceat``, one pass over the values)
-    rather than a cumulative sum as long as the run: at 10M requests that array alone costs more
-    than all the sums.
+    Differences of prefix sums taken only at the distinct indices, and summed one chunk of
+    values at a time: no int64 array as long as the run (at 10M requests, 80 MB at the peak of
+    the run's memory). Integer sums, so exact whatever the chunking.
     """
     if not lo.size:
         return np.zeros(0, np.int64)
     cuts, position = np.unique(np.concatenate((lo, hi)), return_inverse=True)
-    inner = cuts[cuts < values.size]
-    segments = np.add.reduceat(values, inner, dtype=np.int64) if inner.size else np.zeros(0, np.int64)
-    # Sums from cuts[0] up to each index: the part before cuts[0] cancels in the differences.
-    before = np.concatenate(([0], np.cumsum(segments)))[:cuts.size][position]
+    before = _prefix_sums(values, cuts)[position]
     return before[lo.size:] - before[:lo.size]
+
+
+SUM_CHUNK = 1 << 20
+"""Values summed together by :func:`_prefix_sums`."""
+
+
+def _prefix_sums(values: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """``values[:k].sum()`` in int64 for each index ``k`` of ``at`` (k past the end: the total)."""
+    out = np.zeros(at.size, np.int64)
+    total = 0
+    for start in range(0, values.size, SUM_CHUNK):
+        stop = min(start + SUM_CHUNK, values.size)
+        running = np.cumsum(values[start:stop], dtype=np.int64)
+        inside = (at > start) & (at <= stop)
+        out[inside] = total + running[at[inside] - start - 1]
+        total += int(running[-1])
+    out[at > values.size] = total
+    return out
 
 
 def _window_ends(warmup: float, end: float, window: float, step: float) -> np.ndarray:

@@ -169,12 +169,46 @@ def _write_one(directory: Path, result: Any, plots: bool, command: Sequence[str]
 
 def write_table(frame: pd.DataFrame, path: Path) -> Path:
     """Write a table as Parquet, atomically; a named index (``requests``' request ``id``) is kept
-    as a column that pandas reads back as the index, as ``result.requests`` has it."""
+    as a column that pandas reads back as the index, as ``result.requests`` has it.
+
+    A table longer than :data:`ROW_GROUP` rows (a long run's requests) is written one row group at
+    a time, so that only one group is ever converted to Arrow: ``to_parquet`` converts the whole
+    frame first, about 70 B a request more at the peak of a run's memory. Shorter tables keep the
+    one-call path, whose bytes earlier results were compared against.
+    """
     if frame.index.name is None:
         return write_frame(frame, path)
     with atomic_path(path) as tmp:
-        frame.to_parquet(tmp, index=True)
+        if len(frame) <= ROW_GROUP:
+            frame.to_parquet(tmp, index=True)
+        else:
+            _write_row_groups(frame, tmp)
     return Path(path)
+
+
+ROW_GROUP = 1 << 20
+"""Rows per Parquet row group: pyarrow's own default, so a streamed file is laid out like one
+written in a single call."""
+
+
+def _write_row_groups(frame: pd.DataFrame, path: Path) -> None:
+    """``frame.to_parquet(path, index=True)`` one :data:`ROW_GROUP` slice at a time (same schema,
+    pandas metadata and compression; reads back equal)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer = None
+    try:
+        for start in range(0, len(frame), ROW_GROUP):
+            table = pa.Table.from_pandas(frame.iloc[start:start + ROW_GROUP], preserve_index=True,
+                                         schema=None if writer is None else writer.schema)
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema, compression="snappy")
+            writer.write_table(table)
+            del table
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 def _place(tmp: Path, parent: Path, run_name: str | None) -> Path:

@@ -7,13 +7,15 @@ import io
 import json
 import time
 
+import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import yaml
 from rich.console import Console
 from typer.testing import CliRunner
 
+from simulator import analysis, recovery, results, run
 from simulator import console as console_module
-from simulator import run
 from simulator.cli import app
 
 LONG = 10_000.0
@@ -94,3 +96,49 @@ def test_progress_lines_where_the_bar_is_off(monkeypatch):
         update(2_500.0, 1e9)
     line = out.getvalue().strip()
     assert line.startswith("small: 41m40s / 11574d1h simulated, ") and "elapsed, about " in line
+
+
+def test_long_requests_table_is_written_one_row_group_at_a_time(make_scenario, tmp_path, monkeypatch):
+    """Past ``ROW_GROUP`` rows the requests table is streamed group by group (never converted to
+    Arrow whole), yet the file is byte for byte what one ``to_parquet`` call with that row-group
+    size writes, and reads back equal to ``result.requests``; a short table keeps the one call."""
+    requests = run(make_scenario(_long("60s"))).requests
+    assert len(requests) > 5_000
+    monkeypatch.setattr(results, "ROW_GROUP", 1_000)
+    streamed = results.write_table(requests, tmp_path / "streamed.parquet")
+    requests.to_parquet(tmp_path / "whole.parquet", index=True, row_group_size=1_000)
+    assert pq.ParquetFile(streamed).metadata.num_row_groups == -(-len(requests) // 1_000)
+    assert streamed.read_bytes() == (tmp_path / "whole.parquet").read_bytes()
+    pd.testing.assert_frame_equal(pd.read_parquet(streamed), requests)
+    monkeypatch.setattr(results, "ROW_GROUP", len(requests))
+    one = results.write_table(requests, tmp_path / "one.parquet")
+    requests.to_parquet(tmp_path / "plain.parquet", index=True)
+    assert one.read_bytes() == (tmp_path / "plain.parquet").read_bytes()
+
+
+def test_chunked_end_of_run_sums_equal_the_whole_run_ones(make_scenario, monkeypatch):
+    """The availability column counts requests in chunks of ``ROW_CHUNK``; integer counts added
+    chunk by chunk are the same counts, so a run gives identical tables and summary either way."""
+    scenario = make_scenario(_long("60s"))
+    whole = run(scenario)
+    monkeypatch.setattr(analysis, "ROW_CHUNK", 777)
+    chunked = run(scenario)
+    pd.testing.assert_frame_equal(whole.traffic, chunked.traffic)
+    assert whole.summary.keys() == chunked.summary.keys()
+    assert all(pd.isna(v) and pd.isna(chunked.summary[k]) or v == chunked.summary[k]
+               for k, v in whole.summary.items())
+
+
+def test_window_sums_in_chunks_are_the_sums_of_the_slices(monkeypatch):
+    """The recovery metrics' window sums, taken from prefix sums one chunk of values at a time,
+    are each slice's own integer sum, whatever the chunk size, windows past the end included."""
+    rng = np.random.default_rng(0)
+    for trial in range(200):
+        monkeypatch.setattr(recovery, "SUM_CHUNK", int(rng.integers(1, 9)))
+        n = int(rng.integers(0, 60))
+        values = rng.integers(0, 3, n).astype(np.uint16) if trial % 2 else rng.random(n) < 0.5
+        lo = np.sort(rng.integers(0, n + 3, 20))
+        hi = np.minimum(lo + rng.integers(0, 10, 20), n + 5)
+        sums = recovery._window_sums(values, lo, hi)
+        assert sums.dtype == np.int64
+        assert sums.tolist() == [int(values[a:b].sum()) for a, b in zip(lo, hi, strict=True)]
