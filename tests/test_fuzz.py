@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import copy
 import signal
-import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 import pytest
 import yaml
@@ -35,6 +34,7 @@ from simulator.scenario.autoscaling import AutoscalerSpec
 from simulator.scenario.deployment import DeploymentSpec
 from simulator.scenario.expectations import ExpectationSpec
 from simulator.scenario.faults import FaultSpec
+from simulator.scenario.messages import type_members
 from simulator.scenario.mitigations import ALL_SPECS
 from simulator.scenario.queue import QueueSpec
 from simulator.scenario.workload import BatchArrivalsSpec
@@ -185,20 +185,11 @@ def test_set_and_duration_overrides_are_judged_like_the_file(name, data):
 
 # ---- structured generation, section by section ---------------------------------------------------
 
-def _members(annotation: Any) -> list[Any]:
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        return _members(get_args(annotation)[0])
-    if origin in (Union, types.UnionType):
-        return [member for arg in get_args(annotation) for member in _members(arg)]
-    return [annotation]
-
-
 def _value(draw: st.DrawFn, annotation: Any, names: list[str], pool: list[Any], depth: int,
            metadata: Any = ()) -> Any:
     """A value for a field: often of the right shape (a model's fields, a literal's options, a
     list of such, a value of the field's unit), otherwise anything from the pool or a name."""
-    members = _members(annotation)
+    members = type_members(annotation)
     models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
     literals = [option for m in members if get_origin(m) is Literal for option in get_args(m)]
     lists = [get_args(m)[0] for m in members if get_origin(m) is list and get_args(m)]
@@ -266,7 +257,7 @@ def _names(document: dict) -> list[str]:
 
 
 SECTIONS = {
-    "faults": _members(FaultSpec),
+    "faults": type_members(FaultSpec),
     "mitigations": [spec for spec in ALL_SPECS if spec not in (AutoscalerSpec, DeploymentSpec)],
     "autoscalers": [AutoscalerSpec],
     "deployments": [DeploymentSpec],

@@ -88,7 +88,7 @@ def describe(item: dict[str, Any], root: type[BaseModel]) -> str:
 
 def _unknown_key(item: dict[str, Any], root: type[BaseModel]) -> str:
     key = item["loc"][-1]
-    models = [m for m in _members(_type_at(root, item["loc"][:-1])) if _is_model(m)]
+    models = [m for m in type_members(_type_at(root, item["loc"][:-1])) if _is_model(m)]
     if len(models) != 1:
         return f"unknown key '{key}'"
     allowed = list(models[0].model_fields)
@@ -104,7 +104,7 @@ def _unknown_tag(item: dict[str, Any], _root: type[BaseModel]) -> str:
 
 def _missing_tag(item: dict[str, Any], root: type[BaseModel]) -> str:
     discriminator = item["ctx"]["discriminator"].strip("'")
-    tags = [tag for member in _members(_type_at(root, item["loc"])) for tag in _tags(member)]
+    tags = [tag for member in type_members(_type_at(root, item["loc"])) for tag in _tags(member)]
     choices = f"; expected one of: {', '.join(tags)}" if tags else ""
     return f"missing required key '{discriminator}'{choices}"
 
@@ -139,7 +139,7 @@ def _type_at(root: Any, loc: Loc) -> Any:
 
 
 def _step(current: Any, element: Any) -> Any:
-    members = _members(current)
+    members = type_members(current)
     for member in members:
         if len(members) > 1 and element in _tags(member):
             return member
@@ -153,13 +153,13 @@ def _step(current: Any, element: Any) -> Any:
     return None
 
 
-def _members(annotation: Any) -> list[Any]:
+def type_members(annotation: Any) -> list[Any]:
     """Flatten ``Annotated`` and unions (including ``X | None``) into their member types."""
     origin = get_origin(annotation)
     if origin is Annotated:
-        return _members(get_args(annotation)[0])
+        return type_members(get_args(annotation)[0])
     if origin in (Union, types.UnionType):
-        return [member for arg in get_args(annotation) for member in _members(arg)]
+        return [member for arg in get_args(annotation) for member in type_members(arg)]
     return [annotation]
 
 
