@@ -334,11 +334,15 @@ def key_counts(spec, end: float) -> Iterable[tuple[str, float]]:
         if component.kind != "cache":
             continue
         keys = component.keys
+        if keys is None:  # the cache uses its workloads' keys, counted below
+            continue
         if keys.dist == "zipf":
             yield f"components.{component.name}.keys.catalog", keys.catalog
         if component.warm:
             yield f"components.{component.name}.capacity", min(component.capacity, keys.catalog)
     for workload in spec.workload:
+        if workload.keys is not None and workload.keys.dist == "zipf":
+            yield f"workload.{workload.name}.keys.catalog", workload.keys.catalog
         if workload.clients is not None:
             yield f"workload.{workload.name}.clients.count", workload.clients.count
         if workload.profile is not None and workload.profile.kind == "diurnal":

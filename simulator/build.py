@@ -28,6 +28,8 @@ from simulator.components.load_balancer import LoadBalancer
 from simulator.components.queue import Queue
 from simulator.components.registry import Registry
 from simulator.components.service import Service
+from simulator.data.books import DataBooks
+from simulator.data.ops import DataDraw
 from simulator.engine import SimContext
 from simulator.faults import plan_faults
 from simulator.mitigations import plan_mitigations
@@ -80,6 +82,8 @@ def build(spec, *, seed: int, replication: int) -> System:
     ctx = SimContext(env, streams, recorder, warmup=spec.warmup, end=spec.duration,
                      stop=spec.duration + spec.effective_drain,
                      workload_regions=tuple(w.region for w in spec.workload))
+    if any(w.operations is not None for w in spec.workload):
+        ctx.data = DataBooks(ctx)  # before the components: the ones holding data register with it
     plan = WorkPlan(streams)
     components = {c.name: COMPONENT_CLASSES[c.kind](ctx, c, plan) for c in spec.components}
     injectors = plan_faults(ctx, spec, components)
@@ -122,6 +126,10 @@ def _workload(ctx, plan, spec, components, workload, index):
     client = Client(ctx, workload.client, components[workload.entry], index,
                     plan.drawer(name, reach), plan.drawer(name, reach, retry=True), backoff)
     client.keep_across_retries(plan.sticky_slots())
+    if workload.operations is not None:
+        client.use_data(*(DataDraw(workload.operations, workload.keys, streams.generator(f"{prefix}.op"),
+                                   streams.generator(f"{prefix}.key"))
+                          for prefix in (f"workload.{name}.data", f"workload.{name}.data.injected")))
     arrivals = workload.arrivals
     if arrivals.pattern == "closed":
         source = ClosedLoopSource(ctx, client, arrivals.users, arrivals.think_time,

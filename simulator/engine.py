@@ -27,6 +27,7 @@ class SimContext:
     end: float = 0.0  # end of the measurement window (the scenario's duration)
     stop: float = 0.0  # hard end of the run: ``end`` plus the drain; traffic keeps coming until then
     workload_regions: tuple = ()  # each workload's region (None: none), by workload index
+    data: Any = None  # simulator.data.books.DataBooks when a workload has ``operations``, else None
     _timeout: Callable = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -160,6 +160,24 @@ CATALOGUE: dict[str, Family] = {
     "missed_faults": _c(LOWER, "faults", RUN),
     "reset_time": Family(DURATION, LOWER, "s", AFTER_FAULT),
     "alert_seconds": Family(DURATION, NEUTRAL, "s firing", RUN),
+    # data consistency (``<metric>.<component>``, simulator.data.books; docs/consistency.md)
+    "reads": _c(NEUTRAL, "reads"),  # reads a component answered (what stale_reads is a share of)
+    "writes": _c(NEUTRAL, "writes"),
+    "stale_reads": Family(FRACTION, LOWER, "share of reads", MEASURED, null="no read answered"),
+    "staleness_p50": Family(DURATION, LOWER, "s", MEASURED, qualifier="all reads, fresh = 0 s",
+                            null="no read answered"),
+    "staleness_p99": Family(DURATION, LOWER, "s", MEASURED, qualifier="all reads, fresh = 0 s",
+                            null="no read answered"),
+    "lost_writes": _c(LOWER, "writes"),  # acknowledged, then gone (a crash, a failover)
+    "lost_updates": _c(LOWER, "increments"),  # overwritten by a concurrent read-modify-write
+    "cas_conflicts": _c(LOWER, "conflicts"),  # each one a retried read-modify-write
+    "conflicting_writes": _c(LOWER, "writes"),  # accepted on both sides of a partition
+    "discarded_writes": _c(LOWER, "writes"),  # dropped by a conflict rule when a partition healed
+    # data consistency: caches (simulator.components.cache_data)
+    # data consistency: databases (simulator.components.database_data)
+    # data consistency: global caches and counters (simulator.components.counter, global_cache)
+    "writes_saved": _c(HIGHER, "database writes"),
+    "count_lost": _c(LOWER, "increments"),
 }
 """Every summary metric family, in the console's order for headline rows."""
 

@@ -94,9 +94,11 @@ class Attempt:
     """
 
     # ``deadline`` (absolute time) is set only by a client that propagates its deadline (read it with
-    # getattr): an attempt costs one store less on the hot path.
+    # getattr): an attempt costs one store less on the hot path. ``op``, ``key`` and ``version`` are
+    # set only for workloads with ``operations`` (simulator.data.ops): the operation, the key, and
+    # the version a component answered a read with (-1 until one did).
     __slots__ = ("id", "t_arrival", "number", "last_backoff", "work", "is_settled", "client", "deadline",
-                 "sticky")
+                 "sticky", "op", "key", "version")
 
     def __init__(self, rid: int, t_arrival: float, number: int, work: list, client):
         self.id = rid

@@ -205,6 +205,8 @@ def _collect(variant, spec, system, windows, seed, replication, interval, starte
     for mitigation in system.mitigations:
         counters = mitigation.counters()
         summary.update({f"{counter}.{mitigation.name}": value for counter, value in counters.items()})
+    if ctx.data is not None:  # reads checked, writes lost (simulator.data.books)
+        summary.update(ctx.data.summary())
     if system.alerts is not None:
         summary.update(system.alerts.summary([(i.name, i.start_time, i.end_time) for i in system.injectors]))
     recorder.event(spec.duration, "end")

@@ -60,6 +60,7 @@ from simulator.scenario.workload import (
     CsvProfileSpec,
     DeterministicArrivalsSpec,
     DiurnalProfileSpec,
+    OperationsSpec,
     PoissonArrivalsSpec,
     ProfileSpec,
     RetrySpec,
@@ -76,9 +77,9 @@ __all__ = [
     "ComponentSpec", "ConstantDistSpec", "CsvProfileSpec", "DatabaseSpec", "DeterministicArrivalsSpec",
     "Dist", "DistSpec", "DiurnalProfileSpec", "DnsSpec", "EmpiricalDistSpec", "ErlangDistSpec",
     "ExponentialDistSpec", "ExternalSpec", "GammaDistSpec", "GlobalRouterSpec", "KeysSpec",
-    "LoadBalancerSpec", "LognormalDistSpec", "NormalDistSpec", "ParetoDistSpec", "PoissonArrivalsSpec",
-    "ProfileSpec", "QueueSpec", "RegistrySpec", "RetrySpec", "ScenarioSpec", "ServiceSpec",
-    "SpikeProfileSpec", "StepSpec", "StepsProfileSpec",
+    "LoadBalancerSpec", "LognormalDistSpec", "NormalDistSpec", "OperationsSpec", "ParetoDistSpec",
+    "PoissonArrivalsSpec", "ProfileSpec", "QueueSpec", "RegistrySpec", "RetrySpec", "ScenarioSpec",
+    "ServiceSpec", "SpikeProfileSpec", "StepSpec", "StepsProfileSpec",
     "UniformDistSpec", "UniformKeysSpec", "WorkloadSpec", "ZipfKeysSpec",
 ]
 

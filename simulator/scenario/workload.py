@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BeforeValidator, Field, NonNegativeFloat, model_validator
 
 from simulator.scenario.base import Loc, Name, SpecModel, StrictBool, spec_error
-from simulator.scenario.dists import DistSpec
+from simulator.scenario.dists import DistSpec, KeysSpec
 from simulator.units import Count, Duration, Fraction, PositiveDuration, Rate
 
 Outcome = Literal["error", "timeout", "rejected", "unavailable", "short_circuited", "rate_limited", "shed"]
@@ -256,6 +256,15 @@ def workload_problems(spec: Any) -> list[tuple[Loc, str]]:
     return problems
 
 
+class OperationsSpec(SpecModel):
+    """What the workload's requests do to the data (docs/consistency.md): read or write a key."""
+
+    write: Fraction
+    """Share of requests that write (the rest read), e.g. ``10%``."""
+    read_modify_write: StrictBool = False
+    """Writes are increments: read the key, compute, write back what was read plus one."""
+
+
 class WorkloadSpec(SpecModel):
     """One stream of requests entering the system at a component."""
 
@@ -275,6 +284,10 @@ class WorkloadSpec(SpecModel):
     """Client population (a per-client rate limit tells them apart); none: one anonymous client."""
     priority: int = 0
     """Importance for load shedding: a shedder drops the lowest priority first."""
+    operations: OperationsSpec | None = None
+    """Reads and writes of versioned keys (none: requests carry no data operation)."""
+    keys: KeysSpec | None = None
+    """Which keys the requests read and write (a cache without its own ``keys`` uses these)."""
 
     @model_validator(mode="after")
     def _profile_needs_open_loop(self) -> WorkloadSpec:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from simulator.components.edge import CallEdge
+from simulator.data.ops import carry
 from simulator.request import OK, SERVED, TIMEOUT, Attempt, Outcome
 from simulator.workload.backoff import Backoff
 from simulator.workload.timeouts import make_timeouts
@@ -51,6 +52,8 @@ class Client:
         self.sticky: list[int] = []  # request-level work slots kept across retries (set by the builder)
         self.retry_gate: Callable[[], bool] | None = None  # a retry budget's withdrawal, if any
         self._send_first = self._send  # a request's first attempt (a retry budget deposits first)
+        self.data = None  # the workload's operations (simulator.data.ops.DataDraw), if declared
+        self._injected_data = None  # the same for requests a fault injects, from the fault's streams
 
     def submit(self, now: float) -> Attempt:
         """A new logical request arrives at ``now`` (the current simulated time)."""
@@ -84,6 +87,21 @@ class Client:
         self._send_first(att)
         return att
 
+    def use_data(self, draw, injected) -> None:
+        """Each request reads or writes a key (``operations``): ``draw`` stamps the workload's own
+        requests, ``injected`` those a fault adds. Only such clients pay for it."""
+        self.data = draw
+        self._injected_data = injected
+        self.submit = self._submit_data
+
+    def _submit_data(self, now: float) -> Attempt:
+        att = Attempt(self._record_arrival(now, self.workload_index), now, 1, self._draw_first(), self)
+        if self.sticky:
+            att.sticky = [att.work[i] for i in self.sticky]
+        self.data.stamp(att)
+        self._send_first(att)
+        return att
+
     def inject(self, now: float, draw_work: Callable[[], list]) -> Attempt:
         """An extra request (a surge or burst fault) whose work comes from the fault's own streams,
         so the workload's own requests keep their work in every variant."""
@@ -91,6 +109,8 @@ class Client:
         att = Attempt(self._record_arrival(now, self.workload_index), now, 1, draw_work(), self)
         if self.sticky:
             att.sticky = [att.work[i] for i in self.sticky]
+        if self._injected_data is not None:
+            self._injected_data.stamp(att)
         self._send_first(att)
         return att
 
@@ -145,4 +165,6 @@ class Client:
             att.sticky = first
         if self.population is not None:
             self.population.carry(failed, att)
+        if self.data is not None:
+            carry(failed, att)
         self._send(att)
