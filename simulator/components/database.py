@@ -4,6 +4,11 @@ Each node is a station whose workers are its connections: a query holds a connec
 query time. A per-request uniform (drawn at arrival, so the read/write mix is identical across
 variants) decides read or write; writes always go to the primary, reads round-robin over the
 read replicas when there are any.
+
+With a workload's ``operations`` (simulator.data), a query is a read or a write of a versioned key:
+the request's own operation decides the node (writes to the primary, reads round-robin over the
+replicas), a write commits a new version at the primary when its query ends, and a read answers
+with the version its node holds when its query ends (:class:`_Query`).
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 from simulator.components.base import Component, take, time_and_error_slots, uniform_factory
 from simulator.components.drop_expired import DropExpired
 from simulator.components.replica_group import ReplicaGroup
+from simulator.data.ops import READ
+from simulator.request import OK
 
 
 class Database(Component):
@@ -32,6 +39,27 @@ class Database(Component):
             DropExpired(self.group)
         if self.read_nodes and 0.0 < self.read_fraction:
             self._rw_slot = plan.slot(spec.name, "read_write", uniform_factory, sticky=True)
+        if ctx.data is not None:  # some workload reads and writes keys: versioned queries
+            self.ledger = ctx.data.ledger(self.name)
+            self.read_check = ctx.data.read_check(self.name, self.ledger)
+            ctx.data.register(self.name, "writes")
+            self._data = ctx.data
+            self.handle = self._handle_data
+
+    def _handle_data(self, att, done) -> None:
+        """``handle`` for versioned data: the request's operation picks the node, and the answer
+        carries the version read or commits the version written (requests of workloads without
+        ``operations`` take the plain route)."""
+        op = getattr(att, "op", None)
+        if op is None:
+            Database.handle(self, att, done)
+            return
+        station = self.primary
+        if op == READ and self.read_nodes:
+            i = self._next_read % len(self.read_nodes)
+            station = self.read_nodes[i]
+            self._next_read = i + 1
+        self.group.submit(station, att, _Query(self, att, done).finished)
 
     def handle(self, att, done) -> None:
         """Component protocol: route the query to a node and run it there."""
@@ -83,3 +111,26 @@ class Database(Component):
     @property
     def stats(self):
         return self.group.stats
+
+
+class _Query:
+    """A versioned query's continuation: what it read or wrote, once its node answered OK."""
+
+    __slots__ = ("db", "att", "done")
+
+    def __init__(self, db: Database, att, done):
+        self.db = db
+        self.att = att
+        self.done = done
+
+    def finished(self, outcome: int) -> None:
+        if outcome == OK:
+            db, att = self.db, self.att
+            if att.op == READ:
+                version = db.ledger.latest(att.key)
+                att.version = version
+                db.read_check.check(att.key, version)
+            else:
+                att.version = db.ledger.commit(att.key, db.group.ctx.env.now)
+                db._data.add(db.name, "writes")
+        self.done(outcome)
