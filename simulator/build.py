@@ -82,7 +82,7 @@ def build(spec, *, seed: int, replication: int) -> System:
     ctx = SimContext(env, streams, recorder, warmup=spec.warmup, end=spec.duration,
                      stop=spec.duration + spec.effective_drain,
                      workload_regions=tuple(w.region for w in spec.workload))
-    if any(w.operations is not None for w in spec.workload):
+    if any(w.operations is not None or w.keys is not None for w in spec.workload):
         ctx.data = DataBooks(ctx)  # before the components: the ones holding data register with it
     plan = WorkPlan(streams)
     components = {c.name: COMPONENT_CLASSES[c.kind](ctx, c, plan) for c in spec.components}
@@ -126,7 +126,7 @@ def _workload(ctx, plan, spec, components, workload, index):
     client = Client(ctx, workload.client, components[workload.entry], index,
                     plan.drawer(name, reach), plan.drawer(name, reach, retry=True), backoff)
     client.keep_across_retries(plan.sticky_slots())
-    if workload.operations is not None:
+    if workload.operations is not None or workload.keys is not None:  # keys alone: read-only
         client.use_data(*(DataDraw(workload.operations, workload.keys, streams.generator(f"{prefix}.op"),
                                    streams.generator(f"{prefix}.key"))
                           for prefix in (f"workload.{name}.data", f"workload.{name}.data.injected")))

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from simulator.data.ledger import Ledger
+from simulator import run
 from simulator.data.ops import READ, READ_MODIFY_WRITE, WRITE, DataDraw, carry
+from simulator.scenario import ScenarioError, scenario_from_dict
 from simulator.scenario.dists import UniformKeysSpec, ZipfKeysSpec
 from simulator.scenario.workload import OperationsSpec
 
@@ -61,3 +64,42 @@ def test_ledger_staleness_is_the_time_since_the_answer_was_superseded():
     assert ledger.staleness(5, 1, 9.0) == 9.0 - 3.5  # superseded by version 2 at 3.5
     assert ledger.staleness(5, 0, 9.0) == 9.0 - 2.0
     assert ledger.committed_at(5, 2) == 3.5
+
+
+def _scenario(workload_extra, components):
+    return {"name": "data", "duration": "10s",
+            "workload": [{"name": "users", "entry": components[0]["name"],
+                          "arrivals": {"pattern": "poisson", "rate": "100/s"}, **workload_extra}],
+            "components": components}
+
+
+_DB = {"kind": "database", "name": "db", "connections": 4, "query_time": "5ms"}
+_APP = {"kind": "service", "name": "app", "service_time": "1ms", "calls": ["db"]}
+
+
+def _problem(data) -> str:
+    with pytest.raises(ScenarioError) as caught:
+        scenario_from_dict(data, source="data.yaml")
+    return str(caught.value)
+
+
+def test_operations_must_reach_something_that_holds_data():
+    plain = {**_APP, "calls": []}
+    message = _problem(_scenario({"operations": {"write": 0.1}, "keys": {"dist": "uniform", "catalog": 5}},
+                                 [plain]))
+    assert "workload[0].operations" in message and "reach no cache, counter, database" in message
+
+
+def test_a_database_reached_without_a_key_is_refused():
+    message = _problem(_scenario({"operations": {"write": 0.1}}, [_APP, _DB]))
+    assert "workload[0]" in message and "missing key 'keys'" in message and "reach db" in message
+
+
+def test_keys_and_operations_on_the_path_are_accepted_and_counted():
+    scenario = scenario_from_dict(
+        _scenario({"operations": {"write": "20%"}, "keys": {"dist": "uniform", "catalog": 5}}, [_APP, _DB]),
+        source="data.yaml")
+    summary = run(scenario, seed=3).summary
+    assert summary["reads.db"] + summary["writes.db"] == pytest.approx(summary["ok"], abs=2)
+    assert abs(summary["writes.db"] / summary["ok"] - 0.2) < 4 * (0.2 * 0.8 / summary["ok"]) ** 0.5
+    assert summary["stale_reads.db"] == 0.0  # one node: every read sees the latest commit

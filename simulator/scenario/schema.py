@@ -44,6 +44,7 @@ from simulator.scenario.dists import (
     UniformKeysSpec,
     ZipfKeysSpec,
 )
+from simulator.scenario.data_checks import data_problems
 from simulator.scenario.expectations import ExpectationSpec, expectation_problems
 from simulator.scenario.fault_checks import fault_target_problems, fault_timing_problems
 from simulator.scenario.faults import FaultSpec
@@ -119,6 +120,7 @@ CONSISTENCY_CHECKS: tuple[tuple[frozenset[str], Callable[[Any], list[tuple[Loc, 
     (frozenset({"components"}), lambda spec: duplicate_name_problems(spec.components, "components")),
     (frozenset({"components"}), lambda spec: reference_problems(spec.workload, spec.components)),
     (frozenset({"components", "duration"}), workload_problems),
+    (frozenset({"components", "workload"}), data_problems),
     (frozenset({"faults"}), lambda spec: duplicate_name_problems(spec.faults, "faults")),
     (frozenset({"duration"}), fault_timing_problems),
     (frozenset({"components", "workload"}), fault_target_problems),
