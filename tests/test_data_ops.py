@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator.data.ledger import Ledger
 from simulator import run
+from simulator.data.ledger import Ledger
 from simulator.data.ops import READ, READ_MODIFY_WRITE, WRITE, DataDraw, carry
 from simulator.scenario import ScenarioError, scenario_from_dict
 from simulator.scenario.dists import UniformKeysSpec, ZipfKeysSpec

@@ -28,6 +28,7 @@ from simulator.scenario.components import (
     RegistrySpec,
     ServiceSpec,
 )
+from simulator.scenario.data_checks import data_problems
 from simulator.scenario.dists import (
     ConstantDistSpec,
     Dist,
@@ -44,7 +45,6 @@ from simulator.scenario.dists import (
     UniformKeysSpec,
     ZipfKeysSpec,
 )
-from simulator.scenario.data_checks import data_problems
 from simulator.scenario.expectations import ExpectationSpec, expectation_problems
 from simulator.scenario.fault_checks import fault_target_problems, fault_timing_problems
 from simulator.scenario.faults import FaultSpec
