@@ -37,7 +37,8 @@ class DataDraw:
 
     def __init__(self, operations, keys, op_rng, key_rng):
         # ``operations`` None: a workload with ``keys`` alone only reads
-        self._write_op = READ_MODIFY_WRITE if operations is not None and operations.read_modify_write else WRITE
+        increments = operations is not None and operations.read_modify_write
+        self._write_op = READ_MODIFY_WRITE if increments else WRITE
         self._write_share = 0.0 if operations is None else float(operations.write)
         self._uniform = batched(lambda n: op_rng.random(n))
         self._key: Callable[[], int] | None = None if keys is None else key_sampler(keys, key_rng)

@@ -25,9 +25,9 @@ def data_problems(spec: Any) -> list[tuple[Loc, str]]:
         reached, keyless = _walk(workload.entry, by_name, workload.keys is not None)
         if not any(by_name[name].kind in HOLDS_DATA for name in reached):
             field = "operations" if workload.operations is not None else "keys"
-            problems.append((("workload", index, field),
-                             f"requests carry keys (operations or keys) but reach no {', '.join(sorted(HOLDS_DATA))} "
-                             f"(they reach {', '.join(reached)})"))
+            kinds = ", ".join(sorted(HOLDS_DATA))
+            problems.append((("workload", index, field), f"requests carry keys (operations or keys) but reach "
+                                                         f"no {kinds} (they reach {', '.join(reached)})"))
         elif keyless:
             problems.append((("workload", index),
                              f"missing key 'keys': requests reach {', '.join(keyless)} without a key "
