@@ -26,8 +26,8 @@ def data_problems(spec: Any) -> list[tuple[Loc, str]]:
         if not any(by_name[name].kind in HOLDS_DATA for name in reached):
             field = "operations" if workload.operations is not None else "keys"
             kinds = ", ".join(sorted(HOLDS_DATA))
-            problems.append((("workload", index, field), f"requests carry keys (operations or keys) but reach "
-                                                         f"no {kinds} (they reach {', '.join(reached)})"))
+            message = f"requests carry keys but reach no {kinds} (they reach {', '.join(reached)})"
+            problems.append((("workload", index, field), message))
         elif keyless:
             problems.append((("workload", index),
                              f"missing key 'keys': requests reach {', '.join(keyless)} without a key "
