@@ -172,19 +172,35 @@ def test_ewma_alert_on_simulated_poisson_traffic_raises_false_alarms_at_the_pred
 
 
 def test_scores_follow_their_definitions():
+    """A firing counts for a fault only if it starts in [start, end + grace): one still on from
+    before the fault (here 900-1010 over b's start) is a false alarm, not a 0 s detection."""
     faults = [("a", 100.0, 200.0), ("b", 1000.0, 1100.0), ("c", 2000.0, None)]
-    spans = [(50.0, 60.0), (130.0, 260.0), (450.0, 460.0), (900.0, 1010.0)]
+    spans = [(50.0, 60.0), (130.0, 260.0), (450.0, 460.0), (900.0, 1010.0), (1040.0, 1050.0),
+             (1400.0, 1410.0)]
     metrics = alert_summary("x", spans, faults, grace=300.0, end=3000.0)
-    assert metrics["alerts_fired.x"] == 4
-    assert metrics["false_alarms.x"] == 2  # 50 (before a) and 900 (after a's grace, before b)
+    assert metrics["alerts_fired.x"] == 6
+    # 50 (before a), 900 (after a's grace, before b), 1400 (b's window [1000, 1400) is half-open)
+    assert metrics["false_alarms.x"] == 3
     assert metrics["missed_faults.x"] == 1  # c: nothing fires from 2000 on
     assert metrics["time_to_alert.x.a"] == 30.0
-    assert metrics["time_to_alert.x.b"] == 0.0  # already firing when b started
+    assert metrics["time_to_alert.x.b"] == 40.0  # the firing that started in b, not the one before
     assert metrics["time_to_alert.x.c"] is None
     assert metrics["reset_time.x.a"] == 260.0  # the 450 s firing started within a's grace
-    assert metrics["reset_time.x.b"] == 0.0
-    assert metrics["time_to_alert.x"] == 15.0
-    assert metrics["alert_seconds.x"] == 10 + 130 + 10 + 110
+    assert metrics["reset_time.x.b"] == 0.0  # b's own firing ended before b did
+    assert metrics["time_to_alert.x"] == 35.0
+    assert metrics["alert_seconds.x"] == 10 + 130 + 10 + 110 + 10 + 10
+
+
+def test_a_firing_on_before_the_fault_does_not_detect_it():
+    """Firing from 50 s to 400 s over a fault at [100, 200): no firing starts in its window, so
+    the fault is missed (no detection time, no reset time) and the firing is a false alarm."""
+    metrics = alert_summary("x", [(50.0, 400.0)], [("d", 100.0, 200.0)], grace=300.0, end=1000.0)
+    assert metrics["missed_faults.x"] == 1 and metrics["false_alarms.x"] == 1
+    assert metrics["time_to_alert.x"] is None and metrics["reset_time.x"] is None
+    again = alert_summary("x", [(50.0, 400.0), (450.0, 470.0)], [("d", 100.0, 200.0)], grace=300.0,
+                          end=1000.0)
+    assert again["missed_faults.x"] == 0 and again["time_to_alert.x"] == 350.0  # a new firing
+    assert again["reset_time.x"] == 270.0 and again["false_alarms.x"] == 1
 
 
 @pytest.mark.parametrize(("alert", "expected"), [
