@@ -298,3 +298,22 @@ def test_a_workload_rule_sees_only_that_workload(make_scenario):
     assert summary["alerts_fired.web-errors"] == 0
     assert summary["time_to_alert.api-errors"] == 15.0
     assert summary["time_to_alert.all-errors"] == 15.0  # half of all requests fail: 0.5 > 0.3
+
+
+def test_alerting_scenario_forest_learns_before_the_first_fault_and_every_rule_is_checked_quiet():
+    """scenarios/alerting.yaml: an Isolation Forest that trained over a fault would learn the fault
+    as normal, so its ``train`` span must end before the first fault of every variant; and the
+    quiet variant's expectations hold every rule to zero false alarms."""
+    from simulator.scenario import load_scenario
+
+    scenario = load_scenario("scenarios/alerting.yaml")
+    forests = [a for a in scenario.spec.alerts if getattr(a, "method", None) == "isolation_forest"]
+    assert forests
+    for variant in scenario.variant_names:
+        spec = scenario.resolve(variant)
+        first = min((f.at for f in spec.faults), default=spec.duration)
+        for alert in (a for a in spec.alerts if getattr(a, "method", None) == "isolation_forest"):
+            assert alert.forest_train < first, (variant, alert.name)
+    quiet = {e.metric for e in scenario.spec.expect
+             if e.variant == "quiet" and e.metric.startswith("false_alarms.") and e.at_most == 0}
+    assert quiet == {f"false_alarms.{a.name}" for a in scenario.spec.alerts}
