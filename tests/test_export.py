@@ -300,3 +300,12 @@ def test_hop_spans_follow_retries_and_failures(exported):
         retried += number > 1
     assert retried > 0
     assert {s.status.code for s in hops} >= {1, 2}
+
+
+def test_the_trace_taps_only_observe(tmp_path, exported):
+    """A run with a trace sample (attempt and hop taps on) is the same run as one without: same
+    requests, same outcomes and times, same summary."""
+    traced, _ = exported
+    plain = run(scenario_from_dict(SPEC, source="export.yaml", base_dir=tmp_path))
+    assert plain.requests.equals(traced.requests)
+    assert plain.summary == traced.summary
