@@ -172,19 +172,35 @@ def test_ewma_alert_on_simulated_poisson_traffic_raises_false_alarms_at_the_pred
 
 
 def test_scores_follow_their_definitions():
+    """A firing counts for a fault only if it starts in [start, end + grace): one still on from
+    before the fault (here 900-1010 over b's start) is a false alarm, not a 0 s detection."""
     faults = [("a", 100.0, 200.0), ("b", 1000.0, 1100.0), ("c", 2000.0, None)]
-    spans = [(50.0, 60.0), (130.0, 260.0), (450.0, 460.0), (900.0, 1010.0)]
+    spans = [(50.0, 60.0), (130.0, 260.0), (450.0, 460.0), (900.0, 1010.0), (1040.0, 1050.0),
+             (1400.0, 1410.0)]
     metrics = alert_summary("x", spans, faults, grace=300.0, end=3000.0)
-    assert metrics["alerts_fired.x"] == 4
-    assert metrics["false_alarms.x"] == 2  # 50 (before a) and 900 (after a's grace, before b)
+    assert metrics["alerts_fired.x"] == 6
+    # 50 (before a), 900 (after a's grace, before b), 1400 (b's window [1000, 1400) is half-open)
+    assert metrics["false_alarms.x"] == 3
     assert metrics["missed_faults.x"] == 1  # c: nothing fires from 2000 on
     assert metrics["time_to_alert.x.a"] == 30.0
-    assert metrics["time_to_alert.x.b"] == 0.0  # already firing when b started
+    assert metrics["time_to_alert.x.b"] == 40.0  # the firing that started in b, not the one before
     assert metrics["time_to_alert.x.c"] is None
     assert metrics["reset_time.x.a"] == 260.0  # the 450 s firing started within a's grace
-    assert metrics["reset_time.x.b"] == 0.0
-    assert metrics["time_to_alert.x"] == 15.0
-    assert metrics["alert_seconds.x"] == 10 + 130 + 10 + 110
+    assert metrics["reset_time.x.b"] == 0.0  # b's own firing ended before b did
+    assert metrics["time_to_alert.x"] == 35.0
+    assert metrics["alert_seconds.x"] == 10 + 130 + 10 + 110 + 10 + 10
+
+
+def test_a_firing_on_before_the_fault_does_not_detect_it():
+    """Firing from 50 s to 400 s over a fault at [100, 200): no firing starts in its window, so
+    the fault is missed (no detection time, no reset time) and the firing is a false alarm."""
+    metrics = alert_summary("x", [(50.0, 400.0)], [("d", 100.0, 200.0)], grace=300.0, end=1000.0)
+    assert metrics["missed_faults.x"] == 1 and metrics["false_alarms.x"] == 1
+    assert metrics["time_to_alert.x"] is None and metrics["reset_time.x"] is None
+    again = alert_summary("x", [(50.0, 400.0), (450.0, 470.0)], [("d", 100.0, 200.0)], grace=300.0,
+                          end=1000.0)
+    assert again["missed_faults.x"] == 0 and again["time_to_alert.x"] == 350.0  # a new firing
+    assert again["reset_time.x"] == 270.0 and again["false_alarms.x"] == 1
 
 
 @pytest.mark.parametrize(("alert", "expected"), [
@@ -282,3 +298,22 @@ def test_a_workload_rule_sees_only_that_workload(make_scenario):
     assert summary["alerts_fired.web-errors"] == 0
     assert summary["time_to_alert.api-errors"] == 15.0
     assert summary["time_to_alert.all-errors"] == 15.0  # half of all requests fail: 0.5 > 0.3
+
+
+def test_alerting_scenario_forest_learns_before_the_first_fault_and_every_rule_is_checked_quiet():
+    """scenarios/alerting.yaml: an Isolation Forest that trained over a fault would learn the fault
+    as normal, so its ``train`` span must end before the first fault of every variant; and the
+    quiet variant's expectations hold every rule to zero false alarms."""
+    from simulator.scenario import load_scenario
+
+    scenario = load_scenario("scenarios/alerting.yaml")
+    forests = [a for a in scenario.spec.alerts if getattr(a, "method", None) == "isolation_forest"]
+    assert forests
+    for variant in scenario.variant_names:
+        spec = scenario.resolve(variant)
+        first = min((f.at for f in spec.faults), default=spec.duration)
+        for alert in (a for a in spec.alerts if getattr(a, "method", None) == "isolation_forest"):
+            assert alert.forest_train < first, (variant, alert.name)
+    quiet = {e.metric for e in scenario.spec.expect
+             if e.variant == "quiet" and e.metric.startswith("false_alarms.") and e.at_most == 0}
+    assert quiet == {f"false_alarms.{a.name}" for a in scenario.spec.alerts}

@@ -96,3 +96,36 @@ def test_bench_quick_mode_runs_against_the_project(tmp_path):
         assert row["error"] is None, row
         assert row["project_req_per_s"] > 0 and row["reference_req_per_s"] > 0
     assert results["memory"]["bytes_per_request"] is not None
+
+
+def test_alerts_workload_is_three_tier_with_one_rule_of_each_kind():
+    from simulator.scenario import scenario_from_dict
+
+    data = workloads.three_tier_alerts_scenario(workloads.QUICK_N)  # 80 s: the rules are evaluated
+    plain = workloads.three_tier_scenario(workloads.QUICK_N)
+    assert {k: v for k, v in data.items() if k not in ("name", "alerts", "slo")} == \
+        {k: v for k, v in plain.items() if k != "name"}
+    spec = scenario_from_dict(data, source="<bench>").resolve(None)
+    assert sorted(a.kind for a in spec.alerts) == ["anomaly", "burn_rate", "threshold"]
+    assert workloads.by_name("three_tier_alerts").baseline == "three_tier"
+
+
+def test_a_workload_with_a_baseline_is_timed_against_it():
+    """Project, baseline and reference all run every repeat; vs_baseline is the ratio of the
+    project's and the baseline's median speeds, and the report says whether it meets its target."""
+    seen = []
+
+    def runner(data: dict) -> int:
+        seen.append(data["name"])
+        return _fake_runner({**data, "name": "bench-three-tier"})
+
+    row = harness.bench_workload(workloads.by_name("three_tier_alerts"), n=500, repeats=3, runner=runner)
+    assert seen.count("bench-three-tier-alerts") == seen.count("bench-three-tier") == 3
+    assert len(row["baseline_samples"]) == len(row["reference_samples"]) == 3
+    rate = harness._median_rate
+    expected = rate([harness.Sample(**s) for s in row["project_samples"]]) / \
+        rate([harness.Sample(**s) for s in row["baseline_samples"]])
+    assert row["vs_baseline"] == pytest.approx(expected)
+    assert row["baseline_passed"] == (row["vs_baseline"] >= workloads.ALERTS_COST_TARGET)
+    line = report.baseline_line(row)
+    assert line.startswith("three_tier_alerts vs three_tier") and "target >= 0.90x" in line

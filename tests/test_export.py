@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from simulator import run
 from simulator.cli import app
 from simulator.export import ORIGIN, export_run, parse_fraction, sample_mask
+from simulator.export.hops import hops_of
 from simulator.export.openmetrics import metric_name
 from simulator.request import ENDED_OUTCOMES
 from simulator.scenario.loader import scenario_from_dict
@@ -203,11 +204,13 @@ def test_cli_export_writes_both_files_and_refuses_a_sample_without_it(tmp_path):
 
 
 def test_without_a_trace_sample_nothing_is_installed(tmp_path):
-    """The attempt tap is installed only with trace_sample: a plain run keeps the clients' own
-    methods (no wrapper on the per-attempt path) and has no attempts table."""
+    """The attempt and hop taps are installed only with trace_sample: a plain run keeps the clients'
+    own methods and its edges' bare terminals (no wrapper on the per-attempt or per-hop path) and
+    has no attempts table."""
     import inspect
 
     from simulator.build import build
+    from simulator.components.edge import Position
     from simulator.export.tap import AttemptTap
     from simulator.workload.client import Client
 
@@ -218,5 +221,91 @@ def test_without_a_trace_sample_nothing_is_installed(tmp_path):
                    seed=1, replication=0)
     assert system.clients and all("settle" not in vars(c) for c in system.clients)
     assert all(inspect.ismethod(c._send) and isinstance(c, Client) for c in system.clients)
+    assert all(edge.send is edge.terminal for edge in system.edges)  # no layer: the plain hop path
     AttemptTap(1, 0.5).install(system.clients)  # what trace_sample does: plain functions instead
     assert not any(inspect.ismethod(c.settle) or inspect.ismethod(c._send) for c in system.clients)
+    traced = [[la for la in edge.layers if la.position == Position.TRACE] for edge in system.edges]
+    assert all(len(layers) == 1 for layers in traced)  # one hop layer on every edge, then
+    assert all(edge.send is not edge.terminal for edge in system.edges)
+
+
+THREE_TIER = {
+    "name": "hops", "duration": "2m", "warmup": "10s", "seed": 3,
+    "workload": [{"name": "web", "entry": "lb", "arrivals": {"pattern": "poisson", "rate": "60/s"}}],
+    "components": [{"kind": "load_balancer", "name": "lb", "targets": "app", "policy": "round_robin"},
+                   {"kind": "service", "name": "app", "replicas": 2, "workers": 4,
+                    "service_time": {"dist": "exponential", "mean": "20ms"}, "calls": ["db"]},
+                   {"kind": "database", "name": "db", "connections": 4,
+                    "query_time": {"dist": "exponential", "mean": "10ms"}}],
+}
+
+
+def spans_by_id(folder) -> dict:
+    message = parse_otlp((folder / "traces.json").read_text())
+    return {s.span_id: s for rs in message.resource_spans for ss in rs.scope_spans for s in ss.spans}
+
+
+def attributes(span) -> dict:
+    return {a.key: a.value for a in span.attributes}
+
+
+def test_hop_spans_nest_lb_app_db_inside_their_attempt(tmp_path):
+    """A 3-tier request's attempt has three hop spans, the balancer's under the attempt, the app's
+    under the balancer's, the database's under the app's, each within its parent's time; without
+    timeouts or faults every hop ends inside its parent and every request ends ok."""
+    result = run(scenario_from_dict(THREE_TIER, source="hops.yaml", base_dir=tmp_path), trace_sample=0.2)
+    export_run(result, tmp_path / "out", 0.2)
+    spans = spans_by_id(tmp_path / "out")
+    hops = [s for s in spans.values() if "cascade.component" in attributes(s)]
+    attempts = {s.span_id for s in spans.values() if "cascade.attempt" in attributes(s)} - \
+        {s.span_id for s in hops}
+    assert len(attempts) > 100
+    chains = {}
+    for hop in hops:
+        parent = spans[hop.parent_span_id]  # every parent is in the file
+        assert parent.trace_id == hop.trace_id
+        assert parent.start_time_unix_nano <= hop.start_time_unix_nano
+        assert hop.end_time_unix_nano <= parent.end_time_unix_nano
+        names, up = [hop.name], hop
+        while up.parent_span_id not in attempts:
+            up = spans[up.parent_span_id]
+            names.append(up.name)
+        chains.setdefault(up.parent_span_id, set()).add(tuple(reversed(names)))
+        assert attributes(hop)["cascade.outcome"].string_value == "ok" and hop.status.code == 1
+    finished = [chain for chain in chains.values() if ("lb", "app", "db") in chain]
+    assert len(finished) > 0.9 * len(attempts)
+    assert all(chain == {("lb",), ("lb", "app"), ("lb", "app", "db")} for chain in finished)
+    for hop in hops:  # the entry's hop starts when the attempt does: the client sends at once
+        if hop.parent_span_id in attempts:
+            assert hop.start_time_unix_nano == spans[hop.parent_span_id].start_time_unix_nano
+
+
+def test_hop_spans_follow_retries_and_failures(exported):
+    """With client retries and an error burst: every hop hangs from an attempt of its own trace
+    (its attempt number matches), starts within it, and failed visits show as ERROR hops."""
+    result, folder = exported
+    spans = spans_by_id(folder)
+    hops = [s for s in spans.values() if "cascade.component" in attributes(s)]
+    table = hops_of(result.attempts)
+    assert len(hops) == len(table) > 0
+    assert set(table["component"].astype(str)) == {"app"}
+    retried = 0
+    for hop in hops:
+        attempt = spans[hop.parent_span_id]
+        number = attributes(hop)["cascade.attempt"].int_value
+        if attributes(attempt).get("cascade.request_id"):  # the attempt was still in flight at the end
+            continue
+        assert attributes(attempt)["cascade.attempt"].int_value == number
+        assert attempt.start_time_unix_nano <= hop.start_time_unix_nano <= attempt.end_time_unix_nano
+        retried += number > 1
+    assert retried > 0
+    assert {s.status.code for s in hops} >= {1, 2}
+
+
+def test_the_trace_taps_only_observe(tmp_path, exported):
+    """A run with a trace sample (attempt and hop taps on) is the same run as one without: same
+    requests, same outcomes and times, same summary."""
+    traced, _ = exported
+    plain = run(scenario_from_dict(SPEC, source="export.yaml", base_dir=tmp_path))
+    assert plain.requests.equals(traced.requests)
+    assert plain.summary == traced.summary

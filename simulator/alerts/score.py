@@ -1,14 +1,19 @@
 """Scoring an alert's firing spans against the run's faults (the SRE workbook's four numbers).
 
-A fault's *window* is [start, end + grace] (end: the end of the run for a fault without one).
+A fault's *window* is [start, end + grace) (end: the end of the run for a fault without one).
+A firing is credited to a fault only if it *starts* in the fault's window: an alert that was
+already firing when the fault began (still on from an earlier fault, or a false alarm) did not
+detect it, since its firing says nothing about this fault (without that rule an alert stuck on
+since the start of a run would detect every fault in 0 s).
 
-- ``detected at``: the first instant in the window at which the alert is firing (its start, if the
-  alert was already firing then); ``time_to_alert`` = detected at - start. None when missed.
-- ``missed_faults``: faults whose window holds no firing instant.
+- ``detected at``: the start of the first firing that starts in the window;
+  ``time_to_alert`` = detected at - start. None when missed.
+- ``missed_faults``: faults in whose window no firing starts.
 - ``false_alarms``: firings that start outside every fault window.
-- ``reset_time``: from the fault's end until the alert stops firing on it (the end of the last span
-  that started in the window or covers the end; 0 if none is firing then); a span still open at
-  the end of the run counts up to then (a lower bound). None for a missed or open-ended fault.
+- ``reset_time``: from the fault's end until the alert stops firing on it: the end of the last
+  firing credited to the fault, minus the fault's end (0 if that firing ended before the fault
+  did); a firing still open at the end of the run counts up to then (a lower bound). None for a
+  missed or open-ended fault.
 - ``alerts_fired``: firings; ``alert_seconds``: time spent firing up to the end of the run.
 
 With several faults, ``time_to_alert`` and ``reset_time`` are the means over the detected ones and
@@ -33,14 +38,14 @@ def alert_summary(name: str, spans: Sequence[Span], faults: Sequence[Fault], gra
     metrics: dict[str, float | None] = {
         f"alerts_fired.{name}": float(len(closed)),
         f"alert_seconds.{name}": float(sum(stop - start for start, stop in closed)),
-        f"false_alarms.{name}": float(sum(not any(lo <= s <= hi for lo, hi in windows) for s, _ in closed)),
+        f"false_alarms.{name}": float(sum(not any(lo <= s < hi for lo, hi in windows) for s, _ in closed)),
     }
     detections, resets, missed = [], [], 0
     for (fault, f_start, f_end), (lo, hi) in zip(faults, windows, strict=True):
-        detected = _first_firing(closed, lo, hi)
-        missed += detected is None
-        delay = None if detected is None else detected - f_start
-        reset = None if detected is None or f_end is None else _reset(closed, lo, hi, f_end)
+        credited = [(start, stop) for start, stop in closed if lo <= start < hi]
+        missed += not credited
+        delay = min(s for s, _ in credited) - f_start if credited else None
+        reset = None if not credited or f_end is None else max(0.0, max(s for _, s in credited) - f_end)
         detections.append(delay)
         resets.append(reset)
         if len(faults) > 1:
@@ -50,16 +55,6 @@ def alert_summary(name: str, spans: Sequence[Span], faults: Sequence[Fault], gra
     metrics[f"time_to_alert.{name}"] = _mean(detections)
     metrics[f"reset_time.{name}"] = _mean(resets)
     return metrics
-
-
-def _first_firing(spans: Sequence[tuple[float, float]], lo: float, hi: float) -> float | None:
-    hits = [max(start, lo) for start, stop in spans if start <= hi and (stop > lo or start >= lo)]
-    return min(hits) if hits else None
-
-
-def _reset(spans: Sequence[tuple[float, float]], lo: float, hi: float, fault_end: float) -> float:
-    ends = [stop for start, stop in spans if (lo <= start <= hi) or (start <= fault_end < stop)]
-    return max(0.0, max(ends, default=fault_end) - fault_end)
 
 
 def _mean(values: Sequence[float | None]) -> float | None:

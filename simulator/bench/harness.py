@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.bench.workloads import Workload
+from simulator.bench.workloads import Workload, by_name
 
 ProjectRunner = Callable[[dict[str, Any]], int]
 """Build and run one scenario dict with the project; return the number of requests simulated."""
@@ -101,33 +101,58 @@ def bench_workload(
     seed: int = 1,
     log: Log = lambda _: None,
 ) -> dict[str, Any]:
-    """Alternate project and reference runs; medians of requests per wall second."""
-    samples: dict[str, list[Sample]] = {"project": [], "reference": []}
+    """Alternate project and reference runs (and the baseline's project runs, for a workload that
+    has one); medians of requests per wall second."""
+    samples: dict[str, list[Sample]] = {"project": [], "reference": [], "baseline": []}
     error = None
+    baseline = by_name(workload.baseline) if workload.baseline else None
 
     def record(side: str, sample: Sample) -> None:
         samples[side].append(sample)
         count, wall = sample.requests, sample.wall
         log(f"{workload.name}: {side:<9} {count:>9,} requests in {wall:7.3f} s = {count / wall:>10,.0f}/s")
 
-    def run_project() -> None:
-        nonlocal error, runner
-        own = workload.project  # a workload that times its own project side (compare --jobs)
-        try:
-            record("project", _timed(lambda: own(n, seed) if own else runner(workload.scenario(n, seed))))
-        except Exception as exc:  # the bench reports a broken project, it does not crash
-            error, runner = _first_line(exc), None
-            log(f"{workload.name}: project failed: {error}")
+    def project_side(side: str, chosen: Workload) -> Callable[[], None]:
+        def run_project() -> None:
+            nonlocal error, runner
+            if runner is None:  # none available, or it failed earlier
+                return
+            own = chosen.project  # a workload that times its own project side (compare --jobs)
+            try:
+                record(side, _timed(lambda: own(n, seed) if own else runner(chosen.scenario(n, seed))))
+            except Exception as exc:  # the bench reports a broken project, it does not crash
+                error, runner = _first_line(exc), None
+                log(f"{workload.name}: {side} failed: {error}")
+        return run_project
 
     def run_reference() -> None:
         record("reference", _timed(lambda: workload.reference(n, seed)[0]))
 
+    steps = [project_side("project", workload), run_reference]
+    if baseline is not None:  # project and baseline side by side: their order flips every repeat
+        steps.insert(1, project_side("baseline", baseline))
     for i in range(repeats):
-        order = (run_project, run_reference) if i % 2 == 0 else (run_reference, run_project)
-        for step in order:
-            if step is run_reference or runner is not None:
-                step()
-    return _workload_result(workload, samples["project"], samples["reference"], error)
+        for step in steps if i % 2 == 0 else reversed(steps):
+            step()
+    result = _workload_result(workload, samples["project"], samples["reference"], error)
+    if baseline is not None:
+        result.update(_baseline_result(workload, samples["project"], samples["baseline"]))
+    return result
+
+
+def _baseline_result(workload: Workload, project: list[Sample], base: list[Sample]) -> dict[str, Any]:
+    """The project's speed relative to another workload's (its cost over that one)."""
+    ratio = _ratio(_median_rate(project), _median_rate(base))
+    return {
+        "baseline": workload.baseline,
+        "baseline_req_per_s": _median_rate(base),
+        "vs_baseline": ratio,
+        "cpu_vs_baseline": _ratio(_median_rate(project, "cpu"), _median_rate(base, "cpu")),
+        "baseline_target": workload.baseline_target,
+        "baseline_passed": None if ratio is None or workload.baseline_target is None
+        else ratio >= workload.baseline_target,
+        "baseline_samples": [s.__dict__ for s in base],
+    }
 
 
 def _workload_result(workload: Workload, project: list[Sample], ref: list[Sample], error: str | None):

@@ -90,9 +90,25 @@ def notes(results: dict[str, Any]) -> list[str]:
         if row["reference"] != row["workload"]:
             lines.append(f"{row['workload']} *: measured against the {row['reference']} reference")
         lines += [f"{row['workload']}: {note}" for note in row["notes"]]
+        if row.get("baseline"):
+            lines.append(baseline_line(row))
         if row["error"]:
             lines.append(f"{row['workload']}: project run failed: {row['error']}")
     return lines
+
+
+def baseline_line(row: dict[str, Any]) -> str:
+    """How a workload's speed compares with its baseline workload's (e.g. the cost of alert rules)."""
+    head = f"{row['workload']} vs {row['baseline']} (cascade-sim both): "
+    ratio, cpu, target = row.get("vs_baseline"), row.get("cpu_vs_baseline"), row.get("baseline_target")
+    if ratio is None:
+        return head + "n/a"
+    text = head + f"{ratio:.3f}x the speed by wall time ({(1 - ratio) * 100:.1f}% slower)"
+    if cpu is not None:
+        text += f", {cpu:.3f}x by CPU time ({(1 - cpu) * 100:.1f}% slower)"
+    if target is not None:
+        text += f"; target >= {target:.2f}x: {'pass' if row['baseline_passed'] else 'fail'}"
+    return text
 
 
 def render(results: dict[str, Any], console: Console | None = None) -> None:

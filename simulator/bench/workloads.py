@@ -7,7 +7,11 @@ warmup 0. The reference simulates until ``n`` requests complete.
 ``three_tier_resilient`` carries every resilience feature it was planned with (``PENDING_FEATURES``
 lists any still missing).
 
-The fourth workload is of another kind: not the project against plain SimPy, but ``cascade
+``three_tier_alerts`` is ``three_tier`` watched by three alert rules evaluated during the run (a
+threshold, a burn rate, an EWMA anomaly detector on the p99 latency): besides its ratio to plain
+SimPy it is timed against ``three_tier`` itself (its ``baseline``), which gives the cost of the rules.
+
+The ``compare_jobs`` workload is of another kind: not the project against plain SimPy, but ``cascade
 compare`` (5 variants x 10 replications of ``three_tier``) with ``--jobs 2`` against ``--jobs 1``,
 pool start-up included, so its ratio is the speed-up a user sees on two cores.
 """
@@ -53,6 +57,8 @@ class Workload:
     target: float  # minimum project/reference speed ratio
     notes: tuple[str, ...] = field(default=())
     project: Callable[[int, int], int] | None = None  # (n, seed) -> requests; None: the project runner
+    baseline: str | None = None  # another workload's project side, timed alongside this one
+    baseline_target: float | None = None  # minimum project/baseline speed ratio
 
 
 def _exp(mean: float) -> dict[str, Any]:
@@ -124,6 +130,28 @@ def three_tier_resilient_scenario(n: int, seed: int = 1) -> dict[str, Any]:
     return data
 
 
+ALERT_RULES: tuple[dict[str, Any], ...] = (
+    {"kind": "threshold", "name": "errors", "metric": "error_ratio", "window": "5m", "op": ">",
+     "value": 0.01, "for": "2m"},
+    {"kind": "burn_rate", "name": "burn-fast", "long_window": "1h", "short_window": "5m", "burn_rate": 14.4},
+    {"kind": "anomaly", "name": "latency-ewma", "method": "ewma", "metric": "latency_p99",
+     "evaluation_interval": "1m", "alpha": 0.05, "threshold": 5, "direction": "above"},
+)
+"""The rules of ``three_tier_alerts``: one of each kind, as in ``scenarios/alerting.yaml``; the EWMA
+reads latencies, which puts the costlier completion wrapper (ok latencies kept) on every client."""
+ALERTS_COST_TARGET = 0.90
+"""``three_tier_alerts`` may be at most 10% slower than ``three_tier`` (issue 16)."""
+
+
+def three_tier_alerts_scenario(n: int, seed: int = 1) -> dict[str, Any]:
+    """``three_tier`` plus a 99.9% availability SLO and the three :data:`ALERT_RULES`."""
+    data = three_tier_scenario(n, seed)
+    data["name"] = "bench-three-tier-alerts"
+    data["slo"] = {"availability": 0.999}
+    data["alerts"] = [dict(rule) for rule in ALERT_RULES]
+    return data
+
+
 def compare_scenario(n: int, seed: int = 1) -> dict[str, Any]:
     """``three_tier`` with five variants (4 to 8 app replicas); one run is about ``n`` requests."""
     data = three_tier_scenario(n, seed)
@@ -179,6 +207,16 @@ WORKLOADS: tuple[Workload, ...] = (
         three_tier_reference,
         "plain three_tier",
         1.5,
+    ),
+    Workload(
+        "three_tier_alerts",
+        "three_tier + 3 alert rules (threshold, burn rate, EWMA on p99) evaluated during the run",
+        three_tier_alerts_scenario,
+        three_tier_reference,
+        "plain three_tier",
+        1.5,
+        baseline="three_tier",
+        baseline_target=ALERTS_COST_TARGET,
     ),
     Workload(
         "compare_jobs",

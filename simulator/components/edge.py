@@ -30,6 +30,7 @@ class Position(IntEnum):
 
     GATE = 0  # the callee's own front door: a crashed copy refuses the connection
     ADMISSION = 10  # the callee's server-side admission: rate limiters
+    TRACE = 15  # a sampled request's hop span (--trace-sample only): the callee's side of the wire
     NETWORK = 20  # the wire: partitions, packet loss
     CALL = 30  # each call's timeout and deadline, and the edge's retries (with their budget)
     HEDGE = 40  # a backup attempt when the first is slow

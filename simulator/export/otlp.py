@@ -7,11 +7,15 @@ numbers: the same request can be compared across variants).
 
 What a span holds: one span per sampled request (kind SERVER, named for its workload) from its
 arrival to its end, status OK for an available outcome and ERROR otherwise, with the outcome and
-the number of attempts as attributes. The recorder keeps no per-attempt or per-hop times, so there
-are no child spans per attempt or hop; a request still in flight at the end of the drain ends at
-the drain's end with status UNSET and outcome ``incomplete``.
+the number of attempts as attributes; a request still in flight at the end of the drain ends at
+the drain's end with status UNSET and outcome ``incomplete``. With the tables the trace tap keeps
+during the run (:mod:`simulator.export.tap`, :mod:`simulator.export.hops`), each request span has
+a CLIENT child per attempt, and each attempt a SERVER span per hop (a component visit, named for
+the component), nested as the calls were: the entry's hop under the attempt, a callee's hop under
+its caller's.
 
-Ids: trace and span ids come from a hash of (seed, variant, replication, request id), so they
+Ids: trace and span ids come from a hash of (seed, variant, replication, request id) (a child's
+span id: a hash of its parent's and its attempt or hop number), so they
 repeat with the seed and differ between variants and replications (their traces can be loaded
 together); they are hex strings, as OTLP/JSON requires (not base64 as protobuf's own JSON mapping
 would have it). Times are nanoseconds since the Unix epoch, as decimal strings (64-bit integers in
@@ -27,6 +31,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from simulator.export.hops import hops_of
 from simulator.export.openmetrics import ORIGIN
 from simulator.request import OUTCOMES
 
@@ -68,7 +73,8 @@ def otlp_json(requests: pd.DataFrame, *, scenario: str, variant: str, seed: int,
               fraction: float, end: float, attempts: pd.DataFrame | None = None,
               origin: float = ORIGIN) -> str:
     """The ExportTraceServiceRequest (OTLP/JSON) of the sampled requests of one run; with
-    ``attempts`` (:class:`simulator.export.tap.AttemptTap`'s table) a child span per attempt."""
+    ``attempts`` (:class:`simulator.export.tap.AttemptTap`'s table) a child span per attempt, and
+    with its hops table a span per hop."""
     ids = requests.index.to_numpy()
     chosen = requests[sample_mask(ids, seed, fraction)]
     traces, spans = _ids(chosen.index.to_numpy(), f"trace/{seed}/{variant}/{replication}")
@@ -79,6 +85,9 @@ def otlp_json(requests: pd.DataFrame, *, scenario: str, variant: str, seed: int,
     if attempts is not None:
         parents = dict(zip(chosen.index.tolist(), zip(traces, spans, strict=True), strict=True))
         body.extend(_attempt_spans(attempts, parents, origin))
+        hops = hops_of(attempts)
+        if hops is not None:
+            body.extend(_hop_spans(hops, attempts, parents, end, origin))
     resource = {"attributes": [_attr("service.name", f"cascade-sim/{scenario}"),
                                _attr("cascade.scenario", scenario), _attr("cascade.variant", variant),
                                _attr("cascade.seed", int(seed)),
@@ -109,15 +118,55 @@ def _attempt_spans(attempts: pd.DataFrame, parents: dict, origin: float) -> list
     spans = []
     for rid, number, start, stop, outcome in rows:
         trace, parent = parents[rid]
-        own = int(_mix(np.array([int(parent, 16) ^ number], dtype=np.uint64))[0])
-        code = STATUS_OK if _AVAILABLE[outcome] else STATUS_ERROR
+        own = _child(int(parent, 16), number)
         spans.append({"traceId": trace, "spanId": f"{own:016x}", "parentSpanId": parent,
                       "name": f"attempt {number}", "kind": SPAN_KIND_CLIENT,
                       "startTimeUnixNano": _nanos(origin, start), "endTimeUnixNano": _nanos(origin, stop),
                       "attributes": [_attr("cascade.attempt", int(number)),
                                      _attr("cascade.outcome", outcome)],
-                      "status": {"code": code} if code == STATUS_OK else {"code": code, "message": outcome}})
+                      "status": _status(outcome)})
     return spans
+
+
+def _hop_spans(hops: pd.DataFrame, attempts: pd.DataFrame, parents: dict, end: float,
+               origin: float) -> list[dict]:
+    """One SERVER span per hop (:mod:`simulator.export.hops`), a child of its caller's hop or, for
+    the entry's, of its attempt's span (of the request's, for an attempt still in flight at the
+    end: it has no span); a hop still open at the end ends at the drain's end, status UNSET."""
+    recorded = set(zip(attempts["id"].tolist(), attempts["attempt"].tolist(), strict=True))
+    rows = zip(hops["id"].tolist(), hops["attempt"].tolist(), hops["hop"].tolist(),
+               hops["parent_hop"].tolist(), hops["caller"].astype(str).tolist(),
+               hops["component"].astype(str).tolist(), hops["t_start"].tolist(), hops["t_end"].tolist(),
+               hops["outcome"].astype(str).tolist(), strict=True)
+    spans = []
+    for rid, number, hop, parent_hop, caller, component, start, stop, outcome in rows:
+        trace, root = parents[rid]
+        attempt = _child(int(root, 16), number) if (rid, number) in recorded else int(root, 16)
+        parent = attempt if parent_hop < 0 else _child(attempt, _HOP_SALT * (parent_hop + 1))
+        finished = math.isfinite(stop)
+        spans.append({"traceId": trace, "spanId": f"{_child(attempt, _HOP_SALT * (hop + 1)):016x}",
+                      "parentSpanId": f"{parent:016x}", "name": component, "kind": SPAN_KIND_SERVER,
+                      "startTimeUnixNano": _nanos(origin, start),
+                      "endTimeUnixNano": _nanos(origin, stop if finished else max(end, start)),
+                      "attributes": [_attr("cascade.component", component), _attr("cascade.caller", caller),
+                                     _attr("cascade.attempt", int(number)), _attr("cascade.hop", int(hop)),
+                                     _attr("cascade.outcome", outcome)],
+                      "status": _status(outcome) if finished else {"code": STATUS_UNSET}})
+    return spans
+
+
+_HOP_SALT = 1 << 16
+"""Hop k's span id hashes its attempt's with (k + 1) x this: apart from attempt numbers (< 2**16)."""
+
+
+def _child(parent: int, salt: int) -> int:
+    """A child span's 64-bit id: a hash of its parent's id and its own number."""
+    return int(_mix(np.array([parent ^ salt], dtype=np.uint64))[0])
+
+
+def _status(outcome: str) -> dict:
+    code = STATUS_OK if _AVAILABLE[outcome] else STATUS_ERROR
+    return {"code": code} if code == STATUS_OK else {"code": code, "message": outcome}
 
 
 def _nanos(origin: float, t: float) -> str:

@@ -8,6 +8,11 @@ vectorised, a block of ids at a time as ids grow) and append the sampled ones' n
 arrays. A request's first
 attempt starts at its arrival; a timed-out attempt ends when the client gave up, even if a server
 went on working on it (the client's view, as a client span has it).
+
+The same install puts a :class:`~simulator.export.hops.HopTap` on every call edge a request can
+take (the hops inside the system); :meth:`AttemptTap.frame` hands its table over in the attempts
+table's ``attrs`` (read it with :func:`simulator.export.hops.hops_of`), so the runner carries both
+in its one ``attempts`` field.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from array import array
 import numpy as np
 import pandas as pd
 
+from simulator.export.hops import HopTap, Shared, reachable_edges
 from simulator.export.otlp import sample_mask
 from simulator.request import OUTCOME_NAMES
 
@@ -32,6 +38,7 @@ class AttemptTap:
         self._started: dict[tuple[int, int], float] = {}
         self.id, self.number = array("Q"), array("H")
         self.start, self.end, self.outcome = array("d"), array("d"), array("b")
+        self.hops: HopTap | None = None
 
     def chosen(self, rid: int) -> bool:
         flags = self._flags
@@ -41,9 +48,12 @@ class AttemptTap:
         return flags[rid] == 1
 
     def install(self, clients) -> AttemptTap:
+        clients = list(clients)
         for client in clients:
             client.settle = self._settle(client, client.settle)
             client._send = self._send(client, client._send)
+        if clients:
+            self.hops = HopTap(self.chosen, self._flags, clients[0].env).install(reachable_edges(clients))
         return self
 
     def _send(self, client, send):
@@ -66,12 +76,17 @@ class AttemptTap:
         return settled
 
     def frame(self) -> pd.DataFrame:
-        """One row per sampled attempt: id, attempt, t_start, t_end, outcome (in end order)."""
+        """One row per sampled attempt: id, attempt, t_start, t_end, outcome (in end order); the
+        hops table (:meth:`HopTap.frame`) in its ``attrs``: :func:`simulator.export.hops.hops_of`."""
         codes = np.frombuffer(self.outcome, dtype=np.int8) if len(self.outcome) else np.zeros(0, np.int8)
-        return pd.DataFrame({
+        table = pd.DataFrame({
             "id": np.frombuffer(self.id, dtype=np.uint64) if len(self.id) else np.zeros(0, np.uint64),
             "attempt": np.frombuffer(self.number, dtype=np.uint16) if len(self.number)
             else np.zeros(0, np.uint16),
             "t_start": np.array(self.start, dtype=float), "t_end": np.array(self.end, dtype=float),
             "outcome": pd.Categorical.from_codes(codes, OUTCOME_NAMES),
         })
+        if self.hops is not None:
+            table.attrs["hops"] = Shared(self.hops.frame())
+        return table
+

@@ -60,8 +60,8 @@ class _Alert(SpecModel):
     """Once firing, keep firing this long after the condition turns false (Prometheus
     ``keep_firing_for``), seconds."""
     grace: Duration = 300.0
-    """After a fault ends, firings still count as caused by it for this long (not false alarms, not
-    misses), seconds."""
+    """A firing that starts up to this long after a fault ends still counts as caused by it (not a
+    false alarm; it detects the fault), seconds."""
     on_fire: list[ActionSpec] = []
     """Actions taken once per firing, each ``delay`` after it: ``restart``, ``scale_out``,
     ``shift_traffic``, ``rollback``, ``page`` (see docs/alerts.md, "Actions")."""
