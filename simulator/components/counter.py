@@ -135,10 +135,12 @@ class Counter(Component):
 
     def handle(self, att, done) -> None:
         """Component protocol: the in-memory step, then count, flush-buffer or read."""
-        self._later(take(att.work, *self._time_slot), self._after_step, (att, done))
+        self._later(take(att.work, *self._time_slot), self._after_step, (att, done, self.generation))
 
     def _after_step(self, event) -> None:
-        att, done = event.value
+        att, done, generation = event.value
+        if generation != self.generation:
+            return  # the counter crashed meanwhile: the gate has reset the call, nothing was counted
         if att.op == READ:
             self.backend.send(att, _Read(self, att, done).after_backend)
             return

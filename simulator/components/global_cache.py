@@ -79,6 +79,7 @@ class GlobalCache(Component):
         self.accepted = self.refused = self.sent = self.delivered = self.dropped = 0
         self.conflicting = self.discarded = 0
         self.backend = None
+        self.generation = 0  # bumped by each crash (:meth:`forget`)
         self.stats = GlobalCacheStats()
         data = ctx.data
         if data is not None:  # else no workload reaches the cache (checked at load)
@@ -90,10 +91,12 @@ class GlobalCache(Component):
     # -- requests --------------------------------------------------------------------------------
     def handle(self, att, done) -> None:
         """Component protocol: the lookup's time, then a read or write at the region's copy."""
-        self._later(take(att.work, *self._time_slot), self._serve, (att, done))
+        self._later(take(att.work, *self._time_slot), self._serve, (att, done, self.generation))
 
     def _serve(self, event) -> None:
-        att, done = event.value
+        att, done, generation = event.value
+        if generation != self.generation:
+            return  # crashed meanwhile: the gate has reset the call, the write never happened
         key = att.key
         if key < 0:  # the workload has no keys of its own: the cache's law picks it
             key = att.key = int(take(att.work, *self._key_slot))
@@ -184,6 +187,11 @@ class GlobalCache(Component):
             self.data.add(self.name, "conflicting_writes", conflicting)
         if discarded:
             self.data.add(self.name, "discarded_writes", discarded)
+
+    def forget(self) -> None:
+        """A ``crash`` of the cache's front: lookups in their ``hit_time`` die with it (the gate
+        resets them); the copies and the replication already sent survive."""
+        self.generation += 1
 
     def pending(self) -> int:
         """Replication messages held by a partition (in flight ones are sent - delivered - dropped - held)."""
