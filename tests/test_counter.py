@@ -176,3 +176,14 @@ def test_a_workload_without_operations_cannot_reach_a_counter(validate_one_line)
     del data["workload"][0]["operations"]
     line = validate_one_line(data)
     assert "workload[0]" in line and "reaches counter 'views'" in line
+
+
+def test_a_region_outage_loses_the_unflushed_increments_too():
+    data = _scenario("batched", flush_interval=FLUSH)
+    data["components"][0]["region"] = "us"
+    data["faults"] = [{"kind": "region_outage", "name": "dark", "region": "us", "at": CRASH,
+                       "for": RESTART - CRASH}]
+    system, log = _run(data, until=12.0)
+    last_flush = FLUSH * int(CRASH / FLUSH)
+    lost = sum(1 for t, _ in _increments(log) if last_flush < t <= CRASH)
+    assert lost > 50 and system.components["views"].lost == lost
