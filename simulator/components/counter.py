@@ -13,9 +13,9 @@ the count the database holds (the deltas its writes committed).
   deltas not yet flushed (``count_lost``).
 
 A read queries the database and answers the count it holds, judged against the true count
-(``stale_reads.<counter>``: the answer misses increments; its age is the time since the oldest
-increment it misses). Whole-run books balance (tested): increments accepted = flushed + lost +
-pending in memory + in flight to the database.
+(``stale_reads.<counter>``: the answer misses increments; its age is the time since the true
+count first exceeded the count answered). Whole-run books balance (tested): increments
+accepted = flushed + lost + pending in memory + in flight to the database.
 """
 
 from __future__ import annotations
