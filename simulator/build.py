@@ -19,10 +19,12 @@ import simpy
 from simulator.alerts import plan_alerts
 from simulator.components.base import UNIFORM01
 from simulator.components.cache import Cache
+from simulator.components.counter import Counter
 from simulator.components.database import Database
 from simulator.components.dns import Dns
 from simulator.components.edge import Edges, Position
 from simulator.components.external import External
+from simulator.components.global_cache import GlobalCache
 from simulator.components.global_router import GlobalRouter
 from simulator.components.load_balancer import LoadBalancer
 from simulator.components.queue import Queue
@@ -48,12 +50,13 @@ COMPONENT_CLASSES = {
     "service": Service,
     "load_balancer": LoadBalancer,
     "database": Database,
-    "cache": Cache,
+    "cache": lambda ctx, spec, plan: (Cache if spec.global_ is None else GlobalCache)(ctx, spec, plan),
     "external": External,
     "global": GlobalRouter,
     "dns": Dns,
     "registry": Registry,
     "queue": Queue,
+    "counter": Counter,
 }
 """The one registry of component kinds; their call edges are listed by scenario.references.callees."""
 

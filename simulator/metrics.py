@@ -178,6 +178,8 @@ CATALOGUE: dict[str, Family] = {
     # data consistency: global caches and counters (simulator.components.counter, global_cache)
     "writes_saved": _c(HIGHER, "database writes"),
     "count_lost": _c(LOWER, "increments"),
+    "count_error": Family(FRACTION, LOWER, "share of increments", MEASURED,
+                          qualifier="not in the database at the end of the window", null="no increment"),
 }
 """Every summary metric family, in the console's order for headline rows."""
 

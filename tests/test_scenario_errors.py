@@ -106,7 +106,8 @@ def test_unknown_kind_lists_kinds(problems):
     """An unknown component kind lists the known kinds."""
     assert problems({"components.db.kind": "databse"}) == [
         "components[4].kind: unknown kind 'databse' (did you mean 'database'?); "
-        "expected one of: service, load_balancer, database, cache, external, global, dns, registry, queue"]
+        "expected one of: service, load_balancer, database, cache, external, global, dns, registry, queue, "
+        "counter"]
 
 
 def test_unknown_dist_lists_dists(problems):

@@ -17,7 +17,7 @@ import numpy as np
 from simulator.data.ledger import Ledger
 
 COUNTERS = ("writes", "lost_writes", "lost_updates", "cas_conflicts", "conflicting_writes",
-            "discarded_writes")
+            "discarded_writes", "writes_saved", "count_lost")
 """Counts a component may report (only those it registered appear in the summary)."""
 
 

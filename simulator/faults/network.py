@@ -56,6 +56,23 @@ class Partition(_EdgeFault):
         self.sides = (a, b)
         self.affected = a | b
 
+    def prepare(self, components: dict) -> None:
+        """Components whose copies live in several regions (a global cache) hear when this
+        partition separates regions: those of the components on each side."""
+        self.watchers = [c for c in components.values() if hasattr(c, "partition_began")]
+        self.regions = tuple(frozenset(getattr(components[name].spec, "region", None) for name in side
+                                       if name in components) - {None} for side in self.sides)
+
+    def begin(self, system) -> None:
+        super().begin(system)
+        for watcher in self.watchers:
+            watcher.partition_began(self, *self.regions)
+
+    def end(self, system) -> None:
+        super().end(system)
+        for watcher in self.watchers:
+            watcher.partition_healed(self)
+
     def _crosses(self, edge: CallEdge) -> bool:
         a, b = self.sides
         return (edge.caller in a and edge.callee in b) or (edge.caller in b and edge.callee in a)

@@ -90,6 +90,9 @@ class Crash(ReplicaFault):
             self.group.crash(station)
         for copy in self.copies:
             self.gate.crash(copy)
+        forget = getattr(self.gate.component, "forget", None) if self.copies else None
+        if forget is not None:  # a component holding data in memory (a counter) loses it
+            forget()
         if self.whole is not None:
             self.whole.fail_whole()
 

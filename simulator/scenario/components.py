@@ -20,6 +20,7 @@ from simulator.scenario.base import (
     StrictBool,
     spec_error,
 )
+from simulator.scenario.counter import CounterSpec
 from simulator.scenario.dists import ConstantDistSpec, DistSpec, KeysSpec
 from simulator.scenario.queue import QueueSpec
 from simulator.scenario.workload import RetrySpec
@@ -187,6 +188,30 @@ class CacheSpec(SpecModel):
             raise spec_error("ttl_jitter needs a ttl (entries without one never expire)", "ttl_jitter")
         return self
 
+    # A global cache across regions (docs/consistency.md, "Global caches and counters"); its
+    # Python name is ``global_`` (``global`` is a keyword), the YAML key ``global``.
+    global_: Literal["single_writer", "last_write_wins"] | None = Field(None, alias="global")
+    """One copy per region: writes go to the first region (``single_writer``) or are accepted in
+    every region, newest winning (``last_write_wins``); none: a plain, one-place cache."""
+    regions: Annotated[list[Name], Field(min_length=2)] | None = None
+    """Global only: the regions holding a copy, primary first; workloads are served by their region's."""
+    replication_lag: Duration = 0.1
+    """Global only: time for a write to reach the other regions' copies, seconds."""
+
+    model_config = SpecModel.model_config | {"populate_by_name": True}
+
+    @model_validator(mode="after")
+    def _global_needs_regions(self) -> CacheSpec:
+        if (self.global_ is None) != (self.regions is None):
+            missing = "regions" if self.regions is None else "global"
+            raise spec_error(f"global and regions go together: missing '{missing}'",
+                             "regions" if self.regions is not None else "global")
+        if self.global_ is None and "replication_lag" in self.model_fields_set:
+            raise spec_error("replication_lag needs global (a plain cache has one copy)", "replication_lag")
+        if self.regions is not None and len(set(self.regions)) < len(self.regions):
+            raise spec_error("a region is listed twice", "regions")
+        return self
+
 
 class ExternalSpec(SpecModel):
     """A dependency outside the system (a payment API): latency and errors, no queue modelled."""
@@ -259,7 +284,7 @@ class DnsSpec(SpecModel):
 
 ComponentSpec = Annotated[
     Union[ServiceSpec, LoadBalancerSpec, DatabaseSpec, CacheSpec, ExternalSpec,  # noqa: UP007
-          GlobalRouterSpec, DnsSpec, RegistrySpec, QueueSpec],
+          GlobalRouterSpec, DnsSpec, RegistrySpec, QueueSpec, CounterSpec],
     Field(discriminator="kind"),
 ]
 """Any component, chosen by ``kind``."""

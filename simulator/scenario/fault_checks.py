@@ -15,7 +15,7 @@ from simulator.scenario.faults import REPLICA_FAULTS, TRAFFIC_FAULTS
 # Which component kinds each fault kind can hit (replica faults on other kinds fail them as a whole).
 TARGET_KINDS = {
     "crash": ("service", "database", "load_balancer", "cache", "external", "global", "dns", "registry",
-              "queue"),
+              "queue", "counter"),
     "hang": ("service", "database"),
     "pause": ("service", "database"),
     "slow": ("service", "database"),

@@ -20,6 +20,7 @@ from simulator.scenario.components import (
     RegistrySpec,
     ServiceSpec,
 )
+from simulator.scenario.counter import CounterSpec
 from simulator.scenario.queue import QueueSpec, queue_problems
 
 Edge = tuple[str, Loc]
@@ -80,7 +81,7 @@ def outgoing_edges(index: int, component: Any) -> list[Edge]:
         return [(call.target, (*base, "calls", j, "target")) for j, call in enumerate(component.calls)]
     if isinstance(component, LoadBalancerSpec):
         return [(component.targets, (*base, "targets"))]
-    if isinstance(component, CacheSpec):
+    if isinstance(component, CacheSpec | CounterSpec):
         return [(component.backend, (*base, "backend"))]
     if isinstance(component, GlobalRouterSpec | DnsSpec):
         return [(target, (*base, "targets", j)) for j, target in enumerate(component.targets)]

@@ -29,6 +29,7 @@ from simulator.scenario.components import (
     ServiceSpec,
 )
 from simulator.scenario.data_checks import data_problems
+from simulator.scenario.data_reach import data_reach_problems
 from simulator.scenario.dists import (
     ConstantDistSpec,
     Dist,
@@ -124,6 +125,7 @@ CONSISTENCY_CHECKS: tuple[tuple[frozenset[str], Callable[[Any], list[tuple[Loc, 
     (frozenset({"faults"}), lambda spec: duplicate_name_problems(spec.faults, "faults")),
     (frozenset({"duration"}), fault_timing_problems),
     (frozenset({"components", "workload"}), fault_target_problems),
+    (frozenset({"components", "workload", "faults"}), data_reach_problems),
     (frozenset({"mitigations"}), lambda spec: duplicate_name_problems(spec.mitigations, "mitigations")),
     (frozenset({"components", "workload", "duration", "faults"}), mitigation_problems),
     (frozenset({"alerts"}), lambda spec: duplicate_name_problems(spec.alerts, "alerts")),
