@@ -94,6 +94,9 @@ class RegionOutage(Injector):
         for gate in self.gates:
             for copy in range(len(gate.up)):
                 gate.crash(copy)
+            lose_contents = getattr(gate.component, "lose_contents", None)
+            if lose_contents is not None:  # a cache restarts empty
+                lose_contents()
 
     def end(self, system) -> None:
         for group in self.groups:
