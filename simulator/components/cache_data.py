@@ -52,9 +52,8 @@ class CacheData:
         self.ledger = self.check = None  # the database's, found when wired
         self.db_name = ""
         self._fetching: dict[int, _DataFetch] = {}
-        self.books.register(self.name, "writes")
+        self.books.register(self.name, "writes", "lost_writes")  # lost: write-behind only, 0 otherwise
         if self.write_policy == "write_behind":
-            self.books.register(self.name, "lost_writes")
             self.flush_interval = float(spec.flush_interval)
             self.flush_batch = spec.effective_flush_batch
             ctx.later(self.flush_interval, self._tick)
@@ -201,7 +200,7 @@ class CacheData:
         self.epoch += 1
         self.versions.clear()
         lost = len(self.buffer)
-        if self.write_policy == "write_behind":
+        if lost:
             self.lost += lost
             self.books.add(self.name, "lost_writes", lost)
             self.recorder.event(self.env.now, "lost_writes", self.name, f"{lost} writes")
