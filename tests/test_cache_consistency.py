@@ -14,6 +14,8 @@ import pytest
 
 import simulator.runner as runner
 from simulator import run
+from simulator.build import build
+from simulator.data.ledger import Ledger
 from simulator.scenario import ScenarioError
 
 
@@ -215,6 +217,17 @@ def test_a_crash_empties_a_plain_cache(make_scenario):
     emptied = result.events[result.events["kind"] == "cache_emptied"]
     assert list(emptied["detail"]) == ["50 entries"]
     assert "reads.cache" not in result.summary  # no data workload: no consistency books
+    cache = build(make_scenario(scenario).resolve(None), seed=1, replication=0).components["cache"]
+    assert cache.data is None and "handle" not in vars(cache)  # the plain path, untouched
+
+
+def test_ledger_change_events_reach_subscribers_in_commit_order():
+    """``invalidate: events`` rides on the ledger's commit callbacks: (key, new version), in order."""
+    ledger, heard = Ledger("db"), []
+    ledger.subscribe(lambda key, version: heard.append((key, version)))
+    for key, now in ((3, 0.5), (1, 0.7), (3, 0.9)):
+        ledger.commit(key, now)
+    assert heard == [(3, 1), (1, 1), (3, 2)]
 
 
 ONLY_BEHIND = "only applies with write_policy: write_behind"

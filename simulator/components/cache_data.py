@@ -142,6 +142,12 @@ class CacheData:
         cache.backend_calls += 1
         cache.backend.send(att, fetch.after_backend)
 
+    def known(self, att) -> int:
+        """The version the backend's OK answer carried; if nothing on its way set one (a service
+        that answered without its database), the database's latest now, when the answer arrives."""
+        version = att.version
+        return self.ledger.latest(att.key) if version < 0 else version
+
     def _answer(self, att, key: int, version: int) -> None:
         att.version = version
         self.check.check(key, version)
@@ -170,7 +176,7 @@ class CacheData:
         """A write passing through the cache was committed (``att.version``) at the database."""
         self.books.add(self.name, "writes")
         if self.write_policy == "write_through":
-            self.fill(att.key, att.version)
+            self.fill(att.key, self.known(att))
         elif self.on_write:
             self.store.discard(att.key)
 
@@ -231,7 +237,7 @@ class _DataFetch:
         if outcome != OK:
             self._failed(outcome)
             return
-        version = self.waiters[0][0].version  # the database answered the first miss's query
+        version = data.known(self.waiters[0][0])  # the database answered the first miss's query
         if data.cache_aside:  # the caller sets the cache itself, one more round trip later
             cache._later(cache._time_slot[1](), self._set_and_answer, version)
             return

@@ -225,12 +225,6 @@ class CacheSpec(SpecModel):
         """The write-behind batch size, its default applied."""
         return 100 if self.flush_batch is None else int(self.flush_batch)
 
-    @property
-    def handles_writes(self) -> bool:
-        """Whether any data-only setting differs from the plain cache's behaviour."""
-        return (self.write_policy != "write_around" or self.read_path != "read_through"
-                or self.invalidate != "ttl")
-
 
 class ExternalSpec(SpecModel):
     """A dependency outside the system (a payment API): latency and errors, no queue modelled."""
