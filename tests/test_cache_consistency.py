@@ -263,3 +263,18 @@ def test_data_settings_need_a_data_workload(make_scenario):
         make_scenario(scenario)
     [problem] = info.value.problems
     assert problem.path == "components[0].write_policy" and "operations" in problem.message
+
+
+def test_flushes_refused_by_a_dead_database_are_retried_not_lost(make_scenario, monkeypatch):
+    """While the database is down every flush fails and its batch goes back to the buffer; once it
+    is back they commit: nothing is lost, the books balance, and the database's commits resume."""
+    scenario = write_behind("1s")
+    scenario["faults"] = [{"kind": "crash", "name": "db-down", "target": "db", "at": "10.5s", "for": "5s"}]
+    result, system = run_keeping_system(monkeypatch, make_scenario(scenario))
+    data = system.components["cache"].data
+    ledger = system.ctx.data.ledger("db")
+    assert data.lost == 0 and result.summary["lost_writes.cache"] == 0.0
+    assert data.accepted == len(ok_writes(result))  # the cache kept acknowledging writes meanwhile
+    assert data.accepted == ledger.commits_total + len(data.buffer) + data.flushing
+    times = [ledger.committed_at(k, v) for k in range(1000) for v in range(1, ledger.latest(k) + 1)]
+    assert not any(10.5 < t < 15.5 for t in times)  # nothing committed while it was down
