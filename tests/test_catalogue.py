@@ -23,7 +23,7 @@ SHORTENED = {"three-tier-viral-spike": 300.0}
 
 NEITHER = {"offered", "offered_rate", "utilization", "accepted", "coalesced", "scale_ups", "scale_downs",
            "new_version_requests", "hedges_won", "alerts_fired", "alert_seconds",
-           "reads", "writes"}  # reads and writes a data component answered: what the scenario imposes
+           "reads", "writes"}  # data: the traffic a component handled (what stale_reads is a share of)
 """The only families where neither way is better: what the scenario imposes, or a count that rises
 with trouble as much as with a defence's merit (an alert firing is right during a fault, wrong
 without one: false_alarms and missed_faults judge that). Every other family has a better direction."""

@@ -15,6 +15,7 @@ plain path: ``serve_stale`` (a failed refresh of an expired entry answers ``degr
 from __future__ import annotations
 
 from simulator.components.base import Component, dist_factory, take
+from simulator.components.cache_data import CacheData
 from simulator.components.cache_store import CacheStore
 from simulator.components.edge import CallEdge
 from simulator.randomness import batched, key_sampler
@@ -120,13 +121,17 @@ class Cache(Component):
             rng = ctx.streams.generator(f"component.{spec.name}.ttl_jitter")
             self._ttl_factor = batched(lambda n: rng.uniform(1.0 - jitter, 1.0 + jitter, n))
             self._fill = self._fill_jittered
-        self._key_slot = plan.slot(spec.name, "key", lambda rng: key_sampler(spec.keys, rng), sticky=True)
+        if spec.keys is not None:  # else each request brings its own key (data workloads' keys)
+            self._key_slot = plan.slot(spec.name, "key", lambda rng: key_sampler(spec.keys, rng), sticky=True)
         self._time_slot = plan.slot(spec.name, "time", dist_factory(spec.hit_time))
         self.backend = None  # wired by the builder once every component exists
         self.in_flight = 0
         self.stats = CacheStats(self)
         if spec.warm:
             self._warm()
+        self.data = None  # versioned paths (simulator.components.cache_data), only with data workloads
+        if ctx.data is not None:
+            self.data = CacheData(self, ctx, spec)
 
     def handle(self, att, done) -> None:
         """Component protocol: look the attempt's key up, go to the backend on a miss."""
@@ -191,7 +196,9 @@ class Cache(Component):
     def _warm(self) -> None:
         """Fill the store at start with keys ``0..capacity-1`` (the hottest under Zipf), hottest last
         so that recency-based policies evict the coldest of them first."""
-        for key in range(min(self.store.capacity, int(self.spec.keys.catalog)) - 1, -1, -1):
+        keys = self.spec.keys
+        catalog = self.store.capacity if keys is None else int(keys.catalog)
+        for key in range(min(self.store.capacity, catalog) - 1, -1, -1):
             self._fill(key)
 
     def counters(self) -> dict[str, int]:
@@ -206,6 +213,8 @@ class Cache(Component):
     def wire(self, components: dict) -> None:
         """Resolve the backend name to a call edge ``cache->backend``."""
         self.backend = CallEdge(self.name, components[self.spec.backend])
+        if self.data is not None:
+            self.data.wire(components)
 
     @property
     def edges(self) -> list[CallEdge]:
@@ -214,3 +223,11 @@ class Cache(Component):
 
     def track(self) -> None:
         """Nothing to switch: a cache's faults (flush) act on its store."""
+
+    def lose_contents(self) -> int:
+        """A crash: the process restarts empty (every entry gone and, under write-behind, the
+        writes not yet flushed: ``lost_writes``). Returns the entries lost."""
+        lost = self.store.flush()
+        if self.data is not None:
+            self.data.crash()
+        return lost

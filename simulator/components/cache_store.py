@@ -123,6 +123,13 @@ class CacheStore:
             self._remove(key)
         return len(lost)
 
+    def discard(self, key: Hashable) -> bool:
+        """Drop ``key`` if present (an invalidation), counting nothing; returns whether it was there."""
+        if key not in self._expiry:
+            return False
+        self._remove(key)
+        return True
+
     @property
     def hit_ratio(self) -> float:
         """Hits over lookups so far (0 before the first lookup)."""

@@ -191,13 +191,14 @@ class Counter(Component):
             self._sent()
             self.backend.send(att, _Flush(self, key, delta).after_backend)
 
-    def forget(self) -> None:
-        """A crash: the deltas held in memory are gone (``count_lost``)."""
+    def lose_contents(self) -> int:
+        """A crash: the deltas held in memory are gone (``count_lost``). Returns the increments lost."""
         self.generation += 1
         lost = sum(self.pending.values())
         self.pending = {}
         if lost:
             self._lose(lost)
+        return lost
 
     def pending_total(self) -> int:
         return sum(self.pending.values())

@@ -79,7 +79,7 @@ class GlobalCache(Component):
         self.accepted = self.refused = self.sent = self.delivered = self.dropped = 0
         self.conflicting = self.discarded = 0
         self.backend = None
-        self.generation = 0  # bumped by each crash (:meth:`forget`)
+        self.generation = 0  # bumped by each crash (:meth:`lose_contents`)
         self.stats = GlobalCacheStats()
         data = ctx.data
         if data is not None:  # else no workload reaches the cache (checked at load)
@@ -188,10 +188,11 @@ class GlobalCache(Component):
         if discarded:
             self.data.add(self.name, "discarded_writes", discarded)
 
-    def forget(self) -> None:
+    def lose_contents(self) -> int:
         """A ``crash`` of the cache's front: lookups in their ``hit_time`` die with it (the gate
-        resets them); the copies and the replication already sent survive."""
+        resets them); the copies and the replication already sent survive: nothing is lost (0)."""
         self.generation += 1
+        return 0
 
     def pending(self) -> int:
         """Replication messages held by a partition (in flight ones are sent - delivered - dropped - held)."""

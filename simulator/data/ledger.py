@@ -16,12 +16,17 @@ from array import array
 class Ledger:
     """Latest committed version of every key, and when each version was committed."""
 
-    __slots__ = ("name", "_commits", "commits_total")
+    __slots__ = ("name", "_commits", "commits_total", "_listeners")
 
     def __init__(self, name: str):
         self.name = name  # the component that owns the truth (a database, a counter)
         self._commits: dict[int, array] = {}  # key -> commit times of versions 1, 2, ...
         self.commits_total = 0
+        self._listeners: tuple = ()  # change-event subscribers (a cache invalidating on events)
+
+    def subscribe(self, listener) -> None:
+        """Call ``listener(key, version)`` after every commit: the owner's change events."""
+        self._listeners += (listener,)
 
     def latest(self, key: int) -> int:
         """The latest committed version of ``key`` (0: never written in the run)."""
@@ -35,7 +40,10 @@ class Ledger:
             times = self._commits[key] = array("d")
         times.append(now)
         self.commits_total += 1
-        return len(times)
+        version = len(times)
+        for listener in self._listeners:
+            listener(key, version)
+        return version
 
     def committed_at(self, key: int, version: int) -> float:
         """When ``version`` (>= 1) of ``key`` was committed."""

@@ -94,9 +94,9 @@ class RegionOutage(Injector):
         for gate in self.gates:
             for copy in range(len(gate.up)):
                 gate.crash(copy)
-            forget = getattr(gate.component, "forget", None)
-            if forget is not None:  # a component holding data in memory (a counter) loses it
-                forget()
+            lose_contents = getattr(gate.component, "lose_contents", None)
+            if lose_contents is not None:  # a cache restarts empty
+                lose_contents()
 
     def end(self, system) -> None:
         for group in self.groups:

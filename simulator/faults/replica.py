@@ -9,7 +9,8 @@ What happens to an attempt, per kind (also in ``docs/faults.md``):
 * ``crash`` — queued and in service: ends now as ``error`` (connection reset); work it had sent
   downstream goes on there, its answer is ignored. On its way (sent later): ``unavailable`` at once
   (connection refused) until a balancer stops sending there. Restart after ``for`` /
-  ``restart_after`` (then ``startup``), empty.
+  ``restart_after`` (then ``startup``), empty: a crashed cache loses its entries and, under
+  write-behind, its unflushed writes (``lost_writes``).
 * ``hang`` — accepted and queued (up to ``queue_limit``, then ``rejected``), never answered: the
   caller learns only through its own timeout. Work in service never completes. After ``for`` the
   replica restarts empty: whatever it still held ends as ``error`` (reset).
@@ -41,6 +42,7 @@ class ReplicaFault(Injector):
         self.stations: list = []
         self.copies: list[int] = []
         self.whole = None
+        self.whole_state = None
 
     def prepare(self, components: dict) -> None:
         component = components[self.target]
@@ -53,6 +55,7 @@ class ReplicaFault(Injector):
             self.whole = component
             return
         self.gate = Gate.of(self.ctx, component)
+        self.whole_state = getattr(component, "lose_contents", None)  # a cache restarts empty
 
     def _chosen(self) -> list[int]:
         if self.whole is not None:
@@ -90,9 +93,9 @@ class Crash(ReplicaFault):
             self.group.crash(station)
         for copy in self.copies:
             self.gate.crash(copy)
-        forget = getattr(self.gate.component, "forget", None) if self.copies else None
-        if forget is not None:  # a component holding data in memory (a counter) loses it
-            forget()
+        if self.copies and self.whole_state is not None and not self.gate.is_up:
+            lost = self.whole_state()  # a cache or counter: its memory dies with its last copy
+            self.ctx.recorder.event(self.ctx.env.now, "contents_lost", self.target, f"{lost} held in memory")
         if self.whole is not None:
             self.whole.fail_whole()
 

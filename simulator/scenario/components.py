@@ -165,8 +165,8 @@ class CacheSpec(SpecModel):
     """Eviction policy."""
     ttl: PositiveDuration | None = None
     """Time an entry stays valid, seconds (none: until evicted)."""
-    keys: KeysSpec
-    """Which keys requests ask for."""
+    keys: KeysSpec | None = None
+    """Which keys requests ask for (none: each request's own key, from its workload's ``keys``)."""
     hit_time: DistSpec = ConstantDistSpec(value=0.0005)
     """Time to answer a hit, seconds (default 0.5ms)."""
     backend: str
@@ -181,6 +181,24 @@ class CacheSpec(SpecModel):
     """Each fill's ttl is multiplied by a uniform factor in ``[1 - j, 1 + j]`` (needs ``ttl``)."""
     warm: StrictBool = False
     """Start full with the most popular keys (keys ``0..capacity-1``) instead of empty."""
+    write_policy: Literal["write_around", "write_through", "write_behind"] = "write_around"
+    """Where a write goes (data workloads, docs/consistency.md): ``write_around`` to the backend only
+    (the cache as before writes existed), ``write_through`` to the backend and, once committed, into
+    the cache, ``write_behind`` into a buffer the cache flushes to the backend later."""
+    flush_interval: PositiveDuration | None = None
+    """Write-behind: time between flushes of the write buffer, seconds (required with write_behind)."""
+    flush_batch: Annotated[Count, Field(ge=1)] | None = None
+    """Write-behind: most writes one flush query carries (default 100; a flush sends as many
+    batches as the buffer needs)."""
+    read_path: Literal["read_through", "cache_aside"] = "read_through"
+    """Who fills the cache on a miss: the cache itself (``read_through``), or the caller after
+    reading the database itself (``cache_aside``: the fill lands one ``hit_time`` later)."""
+    invalidate: Literal["ttl", "on_write", "events"] = "ttl"
+    """What removes an outdated entry: only its ``ttl``; also a write passing through the cache
+    (``on_write``); or the database's change events, ``invalidation_delay`` after each commit."""
+    invalidation_delay: Duration | None = None
+    """``invalidate: events``: time from a commit at the database to the cache dropping the key,
+    seconds (default 0)."""
 
     @model_validator(mode="after")
     def _jitter_needs_ttl(self) -> CacheSpec:
@@ -211,6 +229,26 @@ class CacheSpec(SpecModel):
         if self.regions is not None and len(set(self.regions)) < len(self.regions):
             raise spec_error("a region is listed twice", "regions")
         return self
+
+    @model_validator(mode="after")
+    def _write_behind_settings(self) -> CacheSpec:
+        behind = self.write_policy == "write_behind"
+        if behind and self.flush_interval is None:
+            raise spec_error("write_behind needs a flush_interval (how often buffered writes are flushed)",
+                             "write_policy")
+        for key in ("flush_interval", "flush_batch"):
+            if not behind and getattr(self, key) is not None:
+                raise spec_error(f"{key} only applies with write_policy: write_behind "
+                                 f"(got write_policy: {self.write_policy})", key)
+        if self.invalidation_delay is not None and self.invalidate != "events":
+            raise spec_error("invalidation_delay only applies with invalidate: events "
+                             f"(got invalidate: {self.invalidate})", "invalidation_delay")
+        return self
+
+    @property
+    def effective_flush_batch(self) -> int:
+        """The write-behind batch size, its default applied."""
+        return 100 if self.flush_batch is None else int(self.flush_batch)
 
 
 class ExternalSpec(SpecModel):

@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 from simulator.scenario.alert_actions import action_problems
 from simulator.scenario.alerts import AlertSpec, alert_problems
 from simulator.scenario.base import Loc, NonNegativeInt, PositiveInt, SpecModel, spec_error, spec_errors
+from simulator.scenario.cache_checks import cache_data_problems
 from simulator.scenario.components import (
     CacheSpec,
     CallSpec,
@@ -126,6 +127,7 @@ CONSISTENCY_CHECKS: tuple[tuple[frozenset[str], Callable[[Any], list[tuple[Loc, 
     (frozenset({"duration"}), fault_timing_problems),
     (frozenset({"components", "workload"}), fault_target_problems),
     (frozenset({"components", "workload", "faults"}), data_reach_problems),
+    (frozenset({"components", "workload"}), cache_data_problems),
     (frozenset({"mitigations"}), lambda spec: duplicate_name_problems(spec.mitigations, "mitigations")),
     (frozenset({"components", "workload", "duration", "faults"}), mitigation_problems),
     (frozenset({"alerts"}), lambda spec: duplicate_name_problems(spec.alerts, "alerts")),
