@@ -16,6 +16,7 @@ import numpy as np
 
 from simulator.components.base import Component
 from simulator.components.edge import CallEdge
+from simulator.data.ops import share
 from simulator.request import (
     DEGRADED,
     OK,
@@ -43,6 +44,7 @@ class Message(Attempt):
 
     def __init__(self, queue: Queue, att, now: float):
         super().__init__(att.id, now, 1, list(att.work), att.client)
+        share(att, self)  # the consumer reads or writes what the producer asked for
         self.queue = queue
         self.t_enqueued = now
         self.failures = 0

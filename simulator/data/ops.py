@@ -55,3 +55,20 @@ def carry(failed, att) -> None:
     att.op = failed.op
     att.key = failed.key
     att.version = -1
+
+
+def share(original, copy) -> None:
+    """A copy of an attempt (a hedge's backup, a queue's message) asks for the same thing: the same
+    operation on the same key (nothing to copy for a request without ``operations``)."""
+    op = getattr(original, "op", None)
+    if op is not None:
+        copy.op = op
+        copy.key = original.key
+        copy.version = -1
+
+
+def answered_with(winner, original) -> None:
+    """The version a copy was answered with is the original's answer (a hedge's winning copy)."""
+    version = getattr(winner, "version", None)
+    if version is not None:
+        original.version = version

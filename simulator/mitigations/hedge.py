@@ -30,6 +30,7 @@ from collections import deque
 import numpy as np
 
 from simulator.components.edge import Position
+from simulator.data.ops import answered_with, share
 from simulator.mitigations.base import Mitigation
 from simulator.request import DEGRADED, OK, Attempt
 
@@ -43,6 +44,7 @@ class HedgeCopy(Attempt):
         self.parent = parent
         super().__init__(parent.id, parent.t_arrival, parent.number, parent.work, parent.client)
         self.deadline = getattr(parent, "deadline", None)
+        share(parent, self)
 
     @property
     def is_settled(self) -> bool:
@@ -89,6 +91,7 @@ class _Call:
             copy.is_settled = True  # the others are cancelled; the winner is answered
         if index > 0 and self.hedge.ctx.measuring():
             self.hedge.won += 1
+        answered_with(self.copies[index], self.att)  # a read's version travels back to the caller
         self.done(outcome)
 
     def timer(self, event) -> None:
