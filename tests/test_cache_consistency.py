@@ -215,7 +215,7 @@ def test_a_crash_empties_a_plain_cache(make_scenario):
     }
     result = run(make_scenario(scenario))
     emptied = result.events[result.events["kind"] == "contents_lost"]
-    assert list(emptied["detail"]) == ["50 entries"]
+    assert list(emptied["detail"]) == ["50 held in memory"]
     assert "reads.cache" not in result.summary  # no data workload: no consistency books
     cache = build(make_scenario(scenario).resolve(None), seed=1, replication=0).components["cache"]
     assert cache.data is None and "handle" not in vars(cache)  # the plain path, untouched
