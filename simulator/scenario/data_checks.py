@@ -37,8 +37,9 @@ def data_problems(spec: Any) -> list[tuple[Loc, str]]:
 
 
 def _walk(entry: str, by_name: dict[str, Any], keyed: bool) -> tuple[list[str], list[str]]:
-    """Every component reached from ``entry``, and those holding data reached before any key was
-    chosen (a cache with its own ``keys`` chooses one for everything behind it)."""
+    """Every component reached from ``entry``, and the databases and counters reached before any
+    key was chosen (a cache with its own ``keys`` chooses one for everything behind it; one
+    without, reached without a key, is reported by ``cache_checks`` and not walked past)."""
     reached: list[str] = []
     keyless: list[str] = []
     stack = [(entry, keyed)]
@@ -51,8 +52,11 @@ def _walk(entry: str, by_name: dict[str, Any], keyed: bool) -> tuple[list[str], 
         component = by_name[name]
         if name not in reached:
             reached.append(name)
-        if component.kind == "cache" and getattr(component, "keys", None) is not None:
-            has_key = True
+        if component.kind == "cache":
+            if getattr(component, "keys", None) is not None:
+                has_key = True
+            elif not has_key:
+                continue  # a key-less cache reached without a key: cache_checks names it (once)
         if component.kind in HOLDS_DATA and not has_key and name not in keyless:
             keyless.append(name)
         stack.extend((callee, has_key) for callee in callees(component) if callee in by_name)
