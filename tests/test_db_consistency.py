@@ -186,10 +186,10 @@ def test_read_fraction_where_operations_decide_is_refused(validate_one_line):
     line = validate_one_line({
         "name": "bad", "duration": "10s",
         "workload": [{"name": "users", "entry": "db", "arrivals": {"pattern": "poisson", "rate": "10/s"},
-                      "operations": {"write": "10%"}}],
+                      "operations": {"write": "10%"}, "keys": {"dist": "uniform", "catalog": 10}}],
         "components": [{"kind": "database", "name": "db", "connections": 2, "query_time": "1ms",
                         "read_replicas": 1, "read_fraction": "80%"}]})
-    assert "components[0].read_fraction" in line and "operations" in line
+    assert "components[0].read_fraction" in line and "operations" in line and "remove read_fraction" in line
 
 
 def test_an_unknown_concurrency_rule_is_refused(validate_one_line):

@@ -9,9 +9,10 @@ from simulator.scenario.references import reachable_from
 
 
 def database_data_problems(spec: Any) -> list[tuple[Loc, str]]:
-    """``read_fraction`` on a database a workload with ``operations`` reaches: there the request's
-    own operation decides read or write (and so the node), so the fraction would be ignored."""
-    data_workloads = [w for w in spec.workload if w.operations is not None]
+    """``read_fraction`` on a database a workload with ``operations`` (or ``keys``: reads only)
+    reaches: there the request's own operation decides read or write (and so the node), so the
+    fraction would be ignored."""
+    data_workloads = [w for w in spec.workload if w.operations is not None or w.keys is not None]
     if not data_workloads:
         return []
     problems = []
@@ -21,8 +22,9 @@ def database_data_problems(spec: Any) -> list[tuple[Loc, str]]:
         reaching = [w.name for w in data_workloads if component.name in _reach(spec, w.entry)]
         if reaching:
             problems.append((("components", index, "read_fraction"),
-                             f"workload '{reaching[0]}' declares operations: its requests' own "
-                             f"operations pick reads and writes on this database; remove read_fraction"))
+                             f"workload '{reaching[0]}' reads and writes keys (operations, keys): "
+                             "its requests' own operations pick reads and writes on this database; "
+                             "remove read_fraction"))
     return problems
 
 
