@@ -22,7 +22,8 @@ SHORTENED = {"three-tier-viral-spike": 300.0}
 """Run shorter here (seconds) to keep the module fast; the spike (at 4 min) still falls inside."""
 
 NEITHER = {"offered", "offered_rate", "utilization", "accepted", "coalesced", "scale_ups", "scale_downs",
-           "new_version_requests", "hedges_won", "alerts_fired", "alert_seconds"}
+           "new_version_requests", "hedges_won", "alerts_fired", "alert_seconds",
+           "reads", "writes"}  # data: the traffic a component handled (what stale_reads is a share of)
 """The only families where neither way is better: what the scenario imposes, or a count that rises
 with trouble as much as with a defence's merit (an alert firing is right during a fault, wrong
 without one: false_alarms and missed_faults judge that). Every other family has a better direction."""
