@@ -12,6 +12,7 @@ import math
 import pytest
 
 from simulator.build import build, start
+from simulator.components.replication import ReplicaLog
 from simulator.data.ledger import Ledger
 from simulator.runner import run
 
@@ -130,6 +131,10 @@ def test_every_write_accepted_is_committed_lost_refused_or_waiting(make_scenario
     assert data.accepted == data.ledger.commits_total + data.lost + data.refused + data.waiting
     assert (data.lost > 0) == (replication == "async")
     assert data.waiting > 0 or replication == "async"  # sync writes in flight when it stopped
+    for key in range(5):  # cas increments, rolled back at the failover: still one count per version
+        assert list(data.values[key]) == list(range(data.ledger.latest(key) + 1))
+        for log in data.logs.values():  # no replica holds a version the primary never had
+            assert log.version(key, 12.0) <= data.ledger.latest(key)
 
 
 def _counter_run(make_scenario, concurrency: str, until: float = 9.0):
@@ -169,6 +174,17 @@ def test_a_lock_costs_latency_and_cas_retries_cost_queries(make_scenario):
     assert results["lock"]["latency_mean"] > 1.5 * results["none"]["latency_mean"]
     assert results["cas"]["latency_mean"] > results["none"]["latency_mean"]
     assert results["cas"]["cas_conflicts.db"] > 0 and results["none"]["lost_updates.db"] > 0
+
+
+def test_a_replica_applies_in_order_so_a_write_waits_for_the_slower_one_before_it():
+    """Replica application time = max(previous application time, commit time + lag)."""
+    log = ReplicaLog()
+    log.ship(1, 1, 0.0, 5.0)  # committed at 0 with a 5 s lag
+    log.ship(2, 1, 1.0, 1.5)  # committed at 1 with a 0.5 s lag: waits for the first
+    log.ship(1, 2, 2.0, 6.0)
+    assert [log.version(2, t) for t in (1.6, 4.99, 5.0)] == [0, 0, 1]
+    assert [log.version(1, t) for t in (5.0, 5.99, 6.0)] == [1, 1, 2]
+    assert not log.pending
 
 
 def test_ledger_truncate_forgets_the_versions_after_the_one_kept():
