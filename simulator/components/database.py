@@ -63,6 +63,12 @@ class Database(Component):
                 self._next_read = i + 1
         self.group.submit(station, att, done)
 
+    def next_reader(self):
+        """The node the next read goes to: the read replicas in turn (the caller checks there is one)."""
+        i = self._next_read % len(self.read_nodes)
+        self._next_read = i + 1
+        return self.read_nodes[i]
+
     def promote(self) -> object | None:
         """Fail over: the first read replica becomes the primary (None if there is none)."""
         if not self.read_nodes:

@@ -70,13 +70,7 @@ class DatabaseData:
 
     def _read(self, att, done) -> None:
         db = self.db
-        nodes = db.read_nodes
-        if nodes:
-            i = db._next_read % len(nodes)
-            node = nodes[i]
-            db._next_read = i + 1
-        else:
-            node = db.primary
+        node = db.next_reader() if db.read_nodes else db.primary
         db.group.submit(node, att, _Read(self, att, done, node).finished)
 
     def answer(self, att, node) -> None:
