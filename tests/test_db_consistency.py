@@ -12,6 +12,7 @@ import math
 import pytest
 
 from simulator.build import build, start
+from simulator.components.concurrency import KeyLocks
 from simulator.components.replication import ReplicaLog
 from simulator.data.ledger import Ledger
 from simulator.runner import run
@@ -185,6 +186,27 @@ def test_a_replica_applies_in_order_so_a_write_waits_for_the_slower_one_before_i
     assert [log.version(2, t) for t in (1.6, 4.99, 5.0)] == [0, 0, 1]
     assert [log.version(1, t) for t in (5.0, 5.99, 6.0)] == [1, 1, 2]
     assert not log.pending
+
+
+def test_a_lock_goes_to_its_waiters_in_order_even_when_each_ends_at_once():
+    """FIFO hand-over; 5,000 waiters whose queries are refused at once do not nest calls."""
+    locks, order = KeyLocks(), []
+
+    def waiter(i, ends_at_once):
+        def grant():
+            order.append(i)
+            if ends_at_once:
+                locks.release(7)
+            return True
+        return grant
+
+    locks.acquire(7, waiter(0, False))
+    for i in range(1, 5001):
+        locks.acquire(7, waiter(i, i < 5000))
+    locks.release(7)
+    assert order == list(range(5001)) and 7 in locks.held  # the last one holds it
+    locks.release(7)
+    assert locks.held == {}
 
 
 def test_ledger_truncate_forgets_the_versions_after_the_one_kept():

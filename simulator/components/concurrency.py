@@ -30,10 +30,12 @@ livelock; a caller's timeout usually ends it much sooner)."""
 class KeyLocks:
     """One FIFO lock per key, made on first use and dropped when free."""
 
-    __slots__ = ("held",)
+    __slots__ = ("held", "_handing", "_freed")
 
     def __init__(self):
         self.held: dict[int, deque] = {}  # key -> grants waiting for it (present while held)
+        self._handing: int | None = None  # the key being handed on (see release)
+        self._freed = False
 
     def acquire(self, key: int, grant: Callable[[], bool]) -> None:
         """Call ``grant()`` when the lock of ``key`` is ours (now if it is free). ``grant`` returns
@@ -47,12 +49,25 @@ class KeyLocks:
             self.release(key)
 
     def release(self, key: int) -> None:
-        """Hand the lock of ``key`` to the oldest waiter that still wants it, or free it."""
+        """Hand the lock of ``key`` to the oldest waiter that still wants it, or free it.
+
+        A waiter's increment can end inside its grant (its query refused at once by a full
+        queue) and release again: that inner release only flags it, and this loop hands the lock
+        on, so a long queue of refusals cannot nest calls."""
+        if self._handing == key:
+            self._freed = True
+            return
         waiting = self.held[key]
-        while waiting:
-            if waiting.popleft()():
-                return
-        del self.held[key]
+        outer = self._handing
+        self._handing = key
+        try:
+            while waiting:
+                self._freed = False
+                if waiting.popleft()() and not self._freed:
+                    return
+            del self.held[key]
+        finally:
+            self._handing = outer
 
 
 class Increment:
