@@ -7,17 +7,16 @@ read replicas when there are any.
 
 With a workload's ``operations`` (simulator.data), a query is a read or a write of a versioned key:
 the request's own operation decides the node (writes to the primary, reads round-robin over the
-replicas), a write commits a new version at the primary when its query ends, and a read answers
-with the version its node holds when its query ends (:class:`_Query`).
+replicas); replication, failover losses and concurrency control live in
+:mod:`simulator.components.database_data`.
 """
 
 from __future__ import annotations
 
 from simulator.components.base import Component, take, time_and_error_slots, uniform_factory
+from simulator.components.database_data import DatabaseData
 from simulator.components.drop_expired import DropExpired
 from simulator.components.replica_group import ReplicaGroup
-from simulator.data.ops import READ
-from simulator.request import OK
 
 
 class Database(Component):
@@ -39,27 +38,19 @@ class Database(Component):
             DropExpired(self.group)
         if self.read_nodes and 0.0 < self.read_fraction:
             self._rw_slot = plan.slot(spec.name, "read_write", uniform_factory, sticky=True)
+        self.data: DatabaseData | None = None
         if ctx.data is not None:  # some workload reads and writes keys: versioned queries
-            self.ledger = ctx.data.ledger(self.name)
-            self.read_check = ctx.data.read_check(self.name, self.ledger)
-            ctx.data.register(self.name, "writes")
-            self._data = ctx.data
+            self.data = DatabaseData(self, ctx, spec)
+            self.ledger = self.data.ledger
             self.handle = self._handle_data
 
     def _handle_data(self, att, done) -> None:
-        """``handle`` for versioned data: the request's operation picks the node, and the answer
-        carries the version read or commits the version written (requests of workloads without
-        ``operations`` take the plain route)."""
-        op = getattr(att, "op", None)
-        if op is None:
+        """``handle`` for versioned data: the request's operation picks the node (requests of
+        workloads without ``operations`` take the plain route)."""
+        if getattr(att, "op", None) is None:
             Database.handle(self, att, done)
-            return
-        station = self.primary
-        if op == READ and self.read_nodes:
-            i = self._next_read % len(self.read_nodes)
-            station = self.read_nodes[i]
-            self._next_read = i + 1
-        self.group.submit(station, att, _Query(self, att, done).finished)
+        else:
+            self.data.handle(att, done)
 
     def handle(self, att, done) -> None:
         """Component protocol: route the query to a node and run it there."""
@@ -72,17 +63,27 @@ class Database(Component):
                 self._next_read = i + 1
         self.group.submit(station, att, done)
 
+    def next_reader(self):
+        """The node the next read goes to: the read replicas in turn (the caller checks there is one)."""
+        i = self._next_read % len(self.read_nodes)
+        self._next_read = i + 1
+        return self.read_nodes[i]
+
     def promote(self) -> object | None:
         """Fail over: the first read replica becomes the primary (None if there is none)."""
         if not self.read_nodes:
             return None
         self.primary = self.read_nodes.pop(0)
+        if self.data is not None:
+            self.data.promoted(self.primary)
         return self.primary
 
     def rejoin(self, node) -> None:
         """A former primary, restarted, serves reads again as a replica."""
         if node is not self.primary and node not in self.read_nodes:
             self.read_nodes.append(node)
+            if self.data is not None:
+                self.data.joined(node)
 
     def wire(self, components: dict) -> None:
         """Nothing to resolve: this component calls nothing."""
@@ -105,32 +106,14 @@ class Database(Component):
     def _membership(self, change: str, node) -> None:
         if change == "up" and node is not self.primary and node not in self.read_nodes:
             self.read_nodes.append(node)
+            if self.data is not None:
+                self.data.joined(node)
         elif change == "gone" and node in self.read_nodes:
             self.read_nodes.remove(node)
+            if self.data is not None:
+                self.data.left(node)
 
     @property
     def stats(self):
         return self.group.stats
 
-
-class _Query:
-    """A versioned query's continuation: what it read or wrote, once its node answered OK."""
-
-    __slots__ = ("db", "att", "done")
-
-    def __init__(self, db: Database, att, done):
-        self.db = db
-        self.att = att
-        self.done = done
-
-    def finished(self, outcome: int) -> None:
-        if outcome == OK:
-            db, att = self.db, self.att
-            if att.op == READ:
-                version = db.ledger.latest(att.key)
-                att.version = version
-                db.read_check.check(att.key, version)
-            else:
-                att.version = db.ledger.commit(att.key, db.group.ctx.env.now)
-                db._data.add(db.name, "writes")
-        self.done(outcome)

@@ -57,6 +57,21 @@ class Ledger:
             return 0.0
         return now - times[version]  # times[version] is the commit time of version + 1
 
+    def truncate(self, key: int, version: int) -> int:
+        """Forget every version of ``key`` after ``version`` (a failover lost them: the new owner
+        never had them); returns how many were forgotten. The next commit is ``version + 1`` again."""
+        times = self._commits.get(key)
+        if times is None or version >= len(times):
+            return 0
+        gone = len(times) - version
+        del times[version:]
+        self.commits_total -= gone
+        return gone
+
+    def versions(self) -> dict[int, int]:
+        """The latest version of every key written (a copy: a new replica starts from it)."""
+        return {key: len(times) for key, times in self._commits.items()}
+
     def keys(self) -> int:
         """How many keys were written at least once."""
         return len(self._commits)

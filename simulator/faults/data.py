@@ -7,6 +7,9 @@
   are refused: ``unavailable``); reads keep working on the read replicas. After
   ``promotion_delay`` the first read replica becomes the primary (event ``promoted``); without
   read replicas nothing takes over. After ``for`` the old primary restarts as a read replica.
+  With versioned data (docs/consistency.md), the promoted replica keeps what it had applied:
+  under ``replication: async`` the writes it had not applied yet are lost (``lost_writes.<db>``,
+  event ``writes_lost``); the old primary rejoins with a copy of the new primary's data.
 * ``region_outage`` — every component tagged with the region crashes (replicas and gates alike,
   with the ``crash`` semantics) and restarts empty after ``for``.
 """
@@ -59,7 +62,11 @@ class DbPrimaryFailure(Injector):
             return  # already back
         promoted = db.promote()
         if promoted is not None:
-            self.ctx.recorder.event(self.ctx.env.now, "promoted", self.target, self.failed.name)
+            now = self.ctx.env.now
+            self.ctx.recorder.event(now, "promoted", self.target, self.failed.name)
+            lost = db.data.promotions[-1][1] if db.data is not None else 0
+            if lost:
+                self.ctx.recorder.event(now, "writes_lost", self.target, f"{lost} writes")
 
     def end(self, system) -> None:
         db = system.components[self.target]

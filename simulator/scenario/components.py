@@ -151,6 +151,18 @@ class DatabaseSpec(SpecModel):
     """Deadline-aware dequeue: a connection drops, at once, a query whose client already gave up."""
     region: Name | None = None
     """Region the component runs in (for region outages and global routing)."""
+    replication: Literal["async", "sync"] = "async"
+    """How read replicas follow the primary (versioned data, docs/consistency.md): ``async``, a write
+    commits at the primary when its query ends and each replica applies it ``replication_lag`` later,
+    in order; ``sync``, a write commits (and is acknowledged) once every replica has applied it.
+    No effect without read replicas."""
+    replication_lag: DistSpec = ConstantDistSpec(value=0.0)
+    """Time from a write's commit (async) or query end (sync) to its application at each read
+    replica, seconds, drawn per write and replica (default 0: replicas keep up)."""
+    concurrency: Literal["none", "cas", "lock"] = "none"
+    """Concurrency control for increments (``operations.read_modify_write``): ``none`` (the last
+    writer wins: lost updates), ``cas`` (compare-and-set on the version, retried), ``lock`` (a lock
+    per key from the read to the commit)."""
 
 
 class CacheSpec(SpecModel):

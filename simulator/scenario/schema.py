@@ -31,6 +31,7 @@ from simulator.scenario.components import (
 )
 from simulator.scenario.data_checks import data_problems
 from simulator.scenario.data_reach import data_reach_problems
+from simulator.scenario.database_checks import database_data_problems
 from simulator.scenario.dists import (
     ConstantDistSpec,
     Dist,
@@ -133,6 +134,7 @@ CONSISTENCY_CHECKS: tuple[tuple[frozenset[str], Callable[[Any], list[tuple[Loc, 
     (frozenset({"alerts"}), lambda spec: duplicate_name_problems(spec.alerts, "alerts")),
     (frozenset({"alerts", "components", "workload", "duration"}), alert_problems),
     (frozenset({"alerts", "components", "mitigations"}), action_problems),
+    (frozenset({"components", "workload"}), database_data_problems),
     (frozenset({"variants"}), lambda spec: variant_name_problems(spec.variants)),
     (frozenset({"variants"}), lambda spec: expectation_problems(spec.expect, spec.variants)),
 )
