@@ -49,7 +49,7 @@ class CacheData:
         # whole-run write-behind books (conservation): accepted = flushed + lost + buffered + flushing
         self.accepted = self.flushed = self.lost = self.flushing = 0
         self.flushes: list[float] = []  # times flushes took their batches (a crash loses what came after)
-        self.ledger = self.check = None  # the database's, found when wired
+        self.ledger = self.check = self.database = None  # the database's, found when wired
         self.db_name = ""
         self._fetching: dict[int, _DataFetch] = {}
         self.books.register(self.name, "writes", "lost_writes")  # lost: write-behind only, 0 otherwise
@@ -67,6 +67,7 @@ class CacheData:
             component = components[name]
             if getattr(component, "ledger", None) is not None:
                 self.ledger, self.db_name = component.ledger, name
+                self.database = component.data  # commits a flushed batch's other writes
                 break
             if name not in seen:
                 seen.add(name)
@@ -320,11 +321,10 @@ class _Flush:
                 data.lost += len(self.batch)
                 data.books.add(data.name, "lost_writes", len(self.batch))
             return
-        now, ledger, books = data.env.now, data.ledger, data.books
+        ledger = data.ledger
         for i, (key, _att) in enumerate(self.batch):
-            if i:
-                ledger.commit(key, now)
-                books.add(data.db_name, "writes")
+            if i:  # the query committed the first; the others commit with it, through the database
+                data.database.commit_batched(key)
             data.flushed += 1
             if alive:
                 left = data.pending[key] - 1

@@ -124,6 +124,13 @@ class DatabaseData:
                 books.add(self.name, "lost_updates", erased)
         return version
 
+    def commit_batched(self, key: int) -> int:
+        """Commit one more write of a batch whose query has just committed (a write-behind flush
+        carries many writes in one query): accepted and committed at that moment, shipped to the
+        replicas like any other write; returns the version."""
+        self.accepted += 1
+        return self.commit(key)
+
     def refuse(self) -> None:
         """A write that reached its commit point did not commit (a cas conflict, the primary gone)."""
         self.refused += 1

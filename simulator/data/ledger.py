@@ -25,7 +25,8 @@ class Ledger:
         self._listeners: tuple = ()  # change-event subscribers (a cache invalidating on events)
 
     def subscribe(self, listener) -> None:
-        """Call ``listener(key, version)`` after every commit: the owner's change events."""
+        """Call ``listener(key, version)`` after every commit, and after a rollback (``truncate``)
+        with the version the key is back at: the owner's change events."""
         self._listeners += (listener,)
 
     def latest(self, key: int) -> int:
@@ -66,6 +67,8 @@ class Ledger:
         gone = len(times) - version
         del times[version:]
         self.commits_total -= gone
+        for listener in self._listeners:  # a change like any other: subscribers drop what they hold
+            listener(key, version)
         return gone
 
     def versions(self) -> dict[int, int]:
