@@ -125,6 +125,11 @@ class OrderStatistics:
         self._resolve_exact()
 
     @property
+    def reading(self) -> bool:
+        """True between :meth:`start_pass` and :meth:`end_pass` if the pass needs the values."""
+        return bool(self._active)
+
+    @property
     def done(self) -> bool:
         """Every asked rank has its value."""
         return all(t[0] in self.values for t in self._targets)

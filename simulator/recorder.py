@@ -14,7 +14,7 @@ analyses then read a :class:`SpilledRequests` chunk by chunk instead of whole ar
 from __future__ import annotations
 
 from array import array
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -41,7 +41,6 @@ class SpilledRequests:
     completions: ColumnSpill  # COMPLETION_COLUMNS by completion order
     workload_names: list[str]
     finished_twice: int = 0
-    extra: dict = field(default_factory=dict)
 
     def get(self, key: str, default=None):
         """``finished_twice`` as the in-memory dict has it (read by the accounting)."""

@@ -57,7 +57,7 @@ def request_metrics(spilled, warmup: float, end: float, groups: list[int | None]
                 latency = _ok_latency(a, warmup, end, group)
                 if first:
                     tally.mean.feed(latency)
-                if tally.select._active:
+                if tally.select.reading:
                     tally.select.feed(latency)
         for tally in tallies:
             tally.select.end_pass()
