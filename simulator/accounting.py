@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from simulator.request import INCOMPLETE, Outcome
+from simulator.streamed import outcome_table
 
 
 class AccountingError(RuntimeError):
@@ -40,11 +41,16 @@ def check_accounting(arrays: dict[str, np.ndarray], workload_names: list[str], *
     """
     if arrays.get("finished_twice", 0):
         raise AccountingError(f"{arrays['finished_twice']} requests were finished more than once")
-    outcome, workload = arrays["outcome"], arrays["workload"]
     known = len(Outcome)
-    if len(outcome) and (outcome.min() < 0 or outcome.max() >= known):
+    if isinstance(arrays, dict):
+        outcome, workload = arrays["outcome"], arrays["workload"]
+        unknown = bool(len(outcome) and (outcome.min() < 0 or outcome.max() >= known))
+        recorded = None if unknown else \
+            np.bincount(workload.astype(np.int64) * known + outcome, minlength=known * len(workload_names))
+    else:  # a spilled run: counted chunk by chunk
+        recorded, unknown = outcome_table(arrays, known, len(workload_names))
+    if unknown:
         raise AccountingError("a request ended with an unknown outcome code")
-    recorded = np.bincount(workload.astype(np.int64) * known + outcome, minlength=known * len(workload_names))
     for index, name in enumerate(workload_names):
         _check_workload(name, recorded[index * known:(index + 1) * known], arrived[index], ended[index])
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from simulator import streamed
 from simulator.metrics import availability
 from simulator.request import ENDED_OUTCOMES, INCOMPLETE, OK, OUTCOMES
 
@@ -29,12 +30,16 @@ def summarize(arrays: dict[str, np.ndarray], warmup: float, end: float,
     unavailable and timed-out requests were not served. With several workloads, each also
     gets ``<metric>.<workload>`` request metrics (the totals mix very different traffic).
     """
-    summary = request_metrics(arrays, warmup, end, None)
     names = workload_names or []
-    if len(names) > 1:
-        for wi, name in enumerate(names):
-            for metric, value in request_metrics(arrays, warmup, end, wi).items():
-                summary[f"{metric}.{name}"] = value
+    groups = [None, *(range(len(names)) if len(names) > 1 else ())]
+    if isinstance(arrays, dict):
+        per_group = [request_metrics(arrays, warmup, end, group) for group in groups]
+    else:  # a spilled run (simulator.recorder): the same numbers, read chunk by chunk
+        per_group = streamed.request_metrics(arrays, warmup, end, groups, LATENCY_QUANTILES, SERVED_CODES)
+    summary = per_group[0]
+    for wi, metrics in enumerate(per_group[1:]):
+        for metric, value in metrics.items():
+            summary[f"{metric}.{names[wi]}"] = value
     for component, window in component_windows.items():
         for metric, value in window.items():
             summary[f"{metric}.{component}"] = float(value)
@@ -99,17 +104,28 @@ def traffic_frame(completions: dict[str, np.ndarray], t_arrival: np.ndarray, wor
     edges = interval_edges(interval, end)
     widths = np.diff(edges)
     n_w, n_bins = len(workload_names), len(widths)
-    offered = _arrival_counts(t_arrival, workload, n_w, edges)
     counts = np.zeros((n_w, n_bins, len(OUTCOMES)))
     quantiles = np.full((n_w, n_bins, len(TRAFFIC_QUANTILES)), np.nan)
-    bounds = np.searchsorted(completions["t_end"], edges, side="left")
-    # Completions at exactly `end` belong to the last interval; later ones (the drain) to none.
-    bounds[-1] = np.searchsorted(completions["t_end"], end, side="right")
-    for b0 in range(0, n_bins, _BINS_PER_CHUNK):
-        b1 = min(b0 + _BINS_PER_CHUNK, n_bins)
-        window = slice(bounds[b0], bounds[b1])
-        _fill_chunk(completions, window, edges[b0:b1 + 1], t_arrival, workload, n_w,
-                    counts[:, b0:b1], quantiles[:, b0:b1])
+    if isinstance(completions, dict):
+        offered = _arrival_counts(t_arrival, workload, n_w, edges)
+        bounds = np.searchsorted(completions["t_end"], edges, side="left")
+        # Completions at exactly `end` belong to the last interval; later ones (the drain) to none.
+        bounds[-1] = np.searchsorted(completions["t_end"], end, side="right")
+        for b0 in range(0, n_bins, _BINS_PER_CHUNK):
+            b1 = min(b0 + _BINS_PER_CHUNK, n_bins)
+            window = slice(bounds[b0], bounds[b1])
+            _fill_chunk(completions, window, edges[b0:b1 + 1], t_arrival, workload, n_w,
+                        counts[:, b0:b1], quantiles[:, b0:b1])
+    else:  # a spilled run: each run of intervals is one range of the completion file
+        offered = streamed.arrival_counts(completions, n_w, edges)
+        bounds = streamed.completion_bounds(completions, edges, end)
+        for b0 in range(0, n_bins, _BINS_PER_CHUNK):  # the same runs: the quantiles' rounding
+            b1 = min(b0 + _BINS_PER_CHUNK, n_bins)      # depends on a bin's place in its run
+            rows = streamed.read_completions(completions, int(bounds[b0]), int(bounds[b1]))
+            if len(rows["t_end"]):
+                _fill_rows(rows["t_end"], rows["outcome"], rows["workload"] if n_w > 1 else None,
+                           lambda ok, r=rows: r["latency"][ok], edges[b0:b1 + 1], n_w,
+                           counts[:, b0:b1], quantiles[:, b0:b1])
     frames = [_workload_frame(name, edges, widths, offered[wi], counts[wi], quantiles[wi])
               for wi, name in enumerate(workload_names)]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -136,9 +152,14 @@ def add_availability(traffic: pd.DataFrame, arrays: dict[str, np.ndarray], workl
     edges = interval_edges(interval, end)
     n_bins, n_out = len(edges) - 1, len(OUTCOMES)
     size = len(workload_names) * n_bins * n_out
-    counts = np.zeros(size, np.int64)
-    for rows in _row_chunks(len(arrays["t_arrival"])):  # int64 keys for a chunk, not for the run
-        counts += _availability_counts(arrays, rows, edges, len(workload_names) > 1, end, size)
+    by_workload = len(workload_names) > 1
+    if isinstance(arrays, dict):
+        counts = np.zeros(size, np.int64)
+        for rows in _row_chunks(len(arrays["t_arrival"])):  # int64 keys for a chunk, not for the run
+            counts += _availability_counts(arrays, rows, edges, by_workload, end, size)
+    else:  # a spilled run: the same counts, one chunk of the file at a time
+        counts = streamed.availability_counts(
+            arrays, lambda a, rows: _availability_counts(a, rows, edges, by_workload, end, size))
     traffic["availability"] = availability(counts.reshape(-1, n_out))
     return traffic
 
@@ -177,16 +198,23 @@ def _fill_chunk(completions, window: slice, edges, t_arrival, workload, n_w, cou
     ids = completions["done_id"][window]
     if not len(ids):
         return
-    outcome = completions["outcome"][window].astype(np.int64)
     t_end = completions["t_end"][window]
+    _fill_rows(t_end, completions["outcome"][window], workload[ids] if n_w > 1 else None,
+               lambda ok: t_end[ok] - t_arrival[ids[ok]], edges, n_w, counts, quantiles)
+
+
+def _fill_rows(t_end, outcome, workload, ok_latency, edges, n_w, counts, quantiles) -> None:
+    """:func:`_fill_chunk` of completions given by their columns: ``workload`` per completion
+    (None with one workload), ``ok_latency(mask)`` the latencies of the ok ones."""
+    outcome = outcome.astype(np.int64)
     n_bins, n_out = len(edges) - 1, counts.shape[2]
     key = np.clip(np.searchsorted(edges, t_end, side="right") - 1, 0, n_bins - 1)
     if n_w > 1:
-        key += workload[ids].astype(np.int64) * n_bins
+        key += workload.astype(np.int64) * n_bins
     groups = n_w * n_bins
     counts[...] = np.bincount(key * n_out + outcome, minlength=groups * n_out).reshape(n_w, n_bins, n_out)
     ok = outcome == OK
-    latency = t_end[ok] - t_arrival[ids[ok]]
+    latency = ok_latency(ok)
     qs = list(TRAFFIC_QUANTILES.values())
     quantiles[...] = grouped_quantiles(latency, key[ok], groups, qs).reshape(n_w, n_bins, len(qs))
 

@@ -106,6 +106,8 @@ def build(spec, *, seed: int, replication: int) -> System:
     for step in (*injectors, *mitigations):
         step.wrap(system)  # layers on call edges, clients' included
     system.alerts = plan_alerts(system)
+    if system.alerts is None and not any(isinstance(s, BatchSource) for s in system.sources):
+        recorder.spill_after()  # a long run's records go to disk (both read arrivals by id)
     return system
 
 

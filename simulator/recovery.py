@@ -73,6 +73,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from simulator import streamed
 from simulator.metrics import AVAILABLE
 from simulator.request import INCOMPLETE
 
@@ -123,38 +124,42 @@ def recovery_metrics(arrays: dict[str, np.ndarray], *, warmup: float, end: float
     """
     if not step > 0:
         raise ValueError(f"step must be greater than zero; got {step!r}")
-    ended = np.isfinite(arrays["t_end"]) & (arrays["outcome"] != INCOMPLETE)
-    ok = ended & AVAILABLE[arrays["outcome"].astype(np.int64)]  # the catalogue's "available"
-    completions = _completions(arrays, ended, ok)
-    arrivals = _arrivals(arrays, ended, ok)
     ends = _window_ends(warmup, end, slo.window, step)
-    violating = _violations(completions, arrivals, ends, slo)
+    spans = [(start, f_end) for _, start, f_end in faults] if triggers is None else list(triggers)
+    final_start = end - _final_length(slo.final_window, end - warmup)
+    first = max(warmup, min((start for start, _ in spans), default=end))
+    if isinstance(arrays, dict):
+        ended = np.isfinite(arrays["t_end"]) & (arrays["outcome"] != INCOMPLETE)
+        ok = ended & AVAILABLE[arrays["outcome"].astype(np.int64)]  # the catalogue's "available"
+        completions = _completions(arrays, ended, ok)
+        arrivals = _arrivals(arrays, ended, ok)
+        violating = _violations(completions, arrivals, ends, slo)
+        peak = _peak_amplification(arrivals, ends, slo.window)
+        final = _availability_between(arrivals, final_start, end)
+        before = _availability_before(arrays, ended, ok, warmup, first)
+    else:  # a spilled run (simulator.recorder): the same numbers, read chunk by chunk
+        violating, peak = _spilled_windows(arrays, ends, slo)
+        final = streamed.arrival_availability(arrays, final_start, end)
+        before = streamed.arrival_availability(arrays, warmup, first, cut=first)
     metrics: dict[str, float | bool | None] = {
         f"time_to_detect.{name}": _time_to_detect(start, detections.get(name)) for name, start, _ in faults
     }
-    spans = [(start, f_end) for _, start, f_end in faults] if triggers is None else list(triggers)
     since = _last_fault_end(faults) if faults else _last_end(spans, warmup)
     metrics["time_to_recover"] = _time_to_recover(ends, violating, since, slo.window)
     metrics["degraded_seconds"] = float(step * np.count_nonzero(violating))
-    metrics["peak_amplification"] = _peak_amplification(arrivals, ends, slo.window)
-    final_start = end - _final_length(slo.final_window, end - warmup)
-    final = _availability_between(arrivals, final_start, end)
-    overloaded, stuck = _overloaded_and_stuck(arrays, ended, ok, spans, warmup, end, final_start,
-                                              final, slo.availability)
+    metrics["peak_amplification"] = peak
+    overloaded, stuck = _overloaded_and_stuck(before, spans, final_start, final, slo.availability)
     metrics["stuck"] = stuck
     metrics["overloaded"] = overloaded
     metrics["final_availability"] = final
     return metrics
 
 
-def _overloaded_and_stuck(arrays, ended: np.ndarray, ok: np.ndarray,
-                          spans: Sequence[tuple[float, float | None]], warmup: float, end: float,
+def _overloaded_and_stuck(before: float | None, spans: Sequence[tuple[float, float | None]],
                           final_start: float, final: float | None,
                           objective: float) -> tuple[bool | None, bool | None]:
-    """``overloaded`` and ``stuck`` (module docstring): judged by the availability before the first
-    trigger, the triggers' ends and the final window."""
-    first = min((start for start, _ in spans), default=end)
-    before = _availability_before(arrays, ended, ok, warmup, max(warmup, first))
+    """``overloaded`` and ``stuck`` (module docstring): judged by the availability ``before`` the
+    first trigger, the triggers' ends and the final window."""
     overloaded = None if before is None else bool(before < objective)
     if not spans or overloaded is None:
         return overloaded, None
@@ -253,10 +258,36 @@ def _violations(completions: _Completions, arrivals: _Arrivals, ends: np.ndarray
     ok = _count_in(completions.ok_end, starts, ends, "right")
     ended = ok + _count_in(completions.fail_end, starts, ends, "right")
     arrived = _count_in(arrivals.t, starts, ends, "left")
-    availability = np.divide(ok, ended, out=np.ones(ends.size), where=ended > 0)
+    return _breaks(ok, ended, arrived, slo) | _p99_above(completions, starts, ends, slo.latency_p99)
+
+
+def _breaks(ok: np.ndarray, ended: np.ndarray, arrived: np.ndarray, slo: SloSpec) -> np.ndarray:
+    """Per window: too few ok among the ended, or silent although requests arrived."""
+    availability = np.divide(ok, ended, out=np.ones(ended.size), where=ended > 0)
     unavailable = availability < slo.availability
     silent = (ended == 0) & (arrived > 0)
-    return unavailable | silent | _p99_above(completions, starts, ends, slo.latency_p99)
+    return unavailable | silent
+
+
+def _spilled_windows(spilled, ends: np.ndarray, slo: SloSpec) -> tuple[np.ndarray, float | None]:
+    """:func:`_violations` and :func:`_peak_amplification` of a spilled run, from window counts
+    summed over chunks; the few windows whose p99 counts cannot settle read their completions."""
+    window = slo.window
+    starts = ends - window
+    c = streamed.completion_window_counts(spilled, starts, ends, slo.latency_p99)
+    arrived_lo, arrived_hi = streamed.arrivals_before(spilled, starts, ends)
+    violating = _breaks(c["ok"], c["ok"] + c["failed"], arrived_hi - arrived_lo, slo)
+    above, unsure = _p99_by_counts(c["ok"], c["slow"])
+    for k in unsure:
+        latency = streamed.window_latencies(spilled, int(c["lo"][k]), int(c["hi"][k]))
+        above[k] = np.quantile(latency, P99) > slo.latency_p99
+    cuts, position = np.unique(np.concatenate((arrived_lo, arrived_hi)), return_inverse=True)
+    ended_before, tries_before = (sums[position] for sums in streamed.prefix_sums(spilled, cuts))
+    count = ended_before[arrived_lo.size:] - ended_before[:arrived_lo.size]
+    tries = tries_before[arrived_lo.size:] - tries_before[:arrived_lo.size]
+    has = count > 0
+    peak = float(np.max(tries[has] / count[has])) if has.any() else None
+    return violating | above, peak
 
 
 def _p99_above(completions: _Completions, starts: np.ndarray, ends: np.ndarray, limit: float) -> np.ndarray:
@@ -270,12 +301,19 @@ def _p99_above(completions: _Completions, starts: np.ndarray, ends: np.ndarray, 
     lo = np.searchsorted(ok_end, starts, "right")
     n = np.searchsorted(ok_end, ends, "right") - lo
     slow = _count_in(ok_end[latency > limit], starts, ends, "right")
+    above, unsure = _p99_by_counts(n, slow)
+    for k in unsure:
+        above[k] = np.quantile(latency[lo[k]:lo[k] + n[k]], P99) > limit
+    return above
+
+
+def _p99_by_counts(n: np.ndarray, slow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per window of ``n`` ok latencies, ``slow`` of them above the limit: is the p99 above it,
+    and the windows where only the two middle ranks can tell (to be settled exactly)."""
     below = np.floor((n - 1) * P99).astype(np.int64)  # numpy's virtual index, rounded down
     first_slow = n - slow  # rank of the smallest latency above the limit
     above = (slow > 0) & (below >= first_slow)
-    for k in np.flatnonzero((slow > 0) & (below == first_slow - 1)):
-        above[k] = np.quantile(latency[lo[k]:lo[k] + n[k]], P99) > limit
-    return above
+    return above, np.flatnonzero((slow > 0) & (below == first_slow - 1))
 
 
 def _time_to_recover(ends: np.ndarray, violating: np.ndarray, since: float | None,

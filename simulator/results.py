@@ -176,13 +176,20 @@ def write_table(frame: pd.DataFrame, path: Path) -> Path:
     frame first, about 70 B a request more at the peak of a run's memory. Shorter tables keep the
     one-call path, whose bytes earlier results were compared against.
     """
+    if hasattr(frame, "frames"):  # a spilled run's requests (simulator.recorder.LazyRequests)
+        if len(frame) > ROW_GROUP:  # read from disk one row group at a time
+            with atomic_path(path) as tmp:
+                _write_row_groups(frame.frames(ROW_GROUP), tmp)
+            return Path(path)
+        frame = frame.to_frame()
     if frame.index.name is None:
         return write_frame(frame, path)
     with atomic_path(path) as tmp:
         if len(frame) <= ROW_GROUP:
             frame.to_parquet(tmp, index=True)
         else:
-            _write_row_groups(frame, tmp)
+            starts = range(0, len(frame), ROW_GROUP)
+            _write_row_groups((frame.iloc[start:start + ROW_GROUP] for start in starts), tmp)
     return Path(path)
 
 
@@ -191,16 +198,16 @@ ROW_GROUP = 1 << 20
 written in a single call."""
 
 
-def _write_row_groups(frame: pd.DataFrame, path: Path) -> None:
-    """``frame.to_parquet(path, index=True)`` one :data:`ROW_GROUP` slice at a time (same schema,
-    pandas metadata and compression; reads back equal)."""
+def _write_row_groups(slices, path: Path) -> None:
+    """``frame.to_parquet(path, index=True)`` one :data:`ROW_GROUP` slice of it at a time (same
+    schema, pandas metadata and compression; reads back equal)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     writer = None
     try:
-        for start in range(0, len(frame), ROW_GROUP):
-            table = pa.Table.from_pandas(frame.iloc[start:start + ROW_GROUP], preserve_index=True,
+        for piece in slices:
+            table = pa.Table.from_pandas(piece, preserve_index=True,
                                          schema=None if writer is None else writer.schema)
             if writer is None:
                 writer = pq.ParquetWriter(path, table.schema, compression="snappy")

@@ -110,7 +110,7 @@ def _drain(ctx, step: float, watch: Watch | None = None) -> None:
     on clients without a timeout) end as ``incomplete``. A time limit (``watch``) cuts it short.
     """
     env, recorder = ctx.env, ctx.recorder
-    measured = len(recorder.t_arrival)  # ids are given in arrival order: these arrived before `end`
+    measured = recorder.arrived  # ids are given in arrival order: these arrived before `end`
     step = min(step, 1.0)
     while env.now < ctx.stop and recorder.unfinished_before(measured) > 0:
         if watch is not None and watch.out_of_time():
