@@ -20,7 +20,8 @@ Every number here is an *estimate*, computed from the spec alone, deterministic 
   ``max_replicas`` or schedule's largest step if higher; a database's primary and read replicas;
   a balancer's copies); keys: the entries of the tables built up front (a Zipf catalog's
   probabilities, a warm cache's entries, a workload's client population, a daily cycle's knots).
-* memory: a fixed base plus measured costs per request, replica and key (:data:`BYTES`).
+* memory: a fixed base plus measured costs per request, replica and key (:data:`BYTES`); a run
+  whose records spill to disk holds at most :data:`SPILLED_HELD` requests in memory.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, fields
 
+from simulator.build import records_spill
+from simulator.recorder import SPILL_CHUNK
 from simulator.scenario.problems import Problem, ScenarioError
 
 GIB = 2**30
@@ -69,6 +72,11 @@ class Estimate:
 
 
 BYTES = {"base": 200e6, "request": 80.0, "replica": 2_000.0, "key": 24.0}
+
+SPILLED_HELD = 4 * SPILL_CHUNK
+"""Requests a run whose records spill to disk holds in memory at most, counted generously: the
+chunk being filled, the one being written, stragglers, and the end-of-run analyses' pieces
+(99.3M requests of the 3-tier demo peaked at 380 MB, README Performance)."""
 """Measured costs: the process with its imports and a small run (about 170 MB, rounded up);
 per request, the recorder's arrays and the tables made from them at the end (78 B: the peak RSS
 of a 1M-request run less that of a 100k-request one, over the 900k requests between them); per
@@ -94,7 +102,8 @@ def estimate(spec, duration: float | None = None) -> Estimate:
                  for n, w in zip(per_workload, spec.workload, strict=True))
     replicas, replica_where = _largest(replica_counts(spec))
     keys, key_where = _largest(key_counts(spec, end))
-    memory = BYTES["base"] + BYTES["request"] * requests + BYTES["replica"] * replicas + BYTES["key"] * keys
+    held = min(requests, SPILLED_HELD) if records_spill(spec) else requests  # the rest is on disk
+    memory = BYTES["base"] + BYTES["request"] * held + BYTES["replica"] * replicas + BYTES["key"] * keys
     busiest = max(range(len(per_workload)), key=per_workload.__getitem__)
     where = {"requests": f"workload.{spec.workload[busiest].name}", "events": "workload",
              "replicas": replica_where, "keys": key_where, "memory": ""}

@@ -106,9 +106,15 @@ def build(spec, *, seed: int, replication: int) -> System:
     for step in (*injectors, *mitigations):
         step.wrap(system)  # layers on call edges, clients' included
     system.alerts = plan_alerts(system)
-    if system.alerts is None and not any(isinstance(s, BatchSource) for s in system.sources):
-        recorder.spill_after()  # a long run's records go to disk (both read arrivals by id)
+    if records_spill(spec):
+        recorder.spill_after()
     return system
+
+
+def records_spill(spec) -> bool:
+    """Whether a long run's per-request records go to disk as it runs (simulator.spill): not with
+    alert rules or batch workloads, which read arrivals by request id during the run."""
+    return not spec.alerts and not any(w.arrivals.pattern == "batch" for w in spec.workload)
 
 
 def _edges(components: dict, clients: list[Client]) -> Edges:

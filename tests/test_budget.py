@@ -17,7 +17,7 @@ import typer
 import yaml
 from typer.testing import CliRunner
 
-from simulator.budget import Limits, check_budget, estimate
+from simulator.budget import BYTES, GIB, Limits, check_budget, estimate
 from simulator.cli import app
 from simulator.cli.base import parse_bytes_option
 from simulator.runner import run
@@ -98,6 +98,19 @@ def test_estimate_is_cheap_even_for_enormous_runs():
     found = estimate(spec)
     assert time.perf_counter() - started < 0.05
     assert found.requests == pytest.approx(1e10, rel=1e-6)
+
+
+def test_a_spilling_run_is_charged_for_what_it_holds_not_for_every_request():
+    """Records of a long run go to disk (simulator.spill) unless alert rules or a batch workload
+    read them by id during the run: memory is charged for every request only then."""
+    data = _tiny(duration="5e5s")  # 1e8 requests at 200/s
+    spilled = estimate(scenario_from_dict(data).spec)
+    assert spilled.requests == pytest.approx(1e8)
+    assert spilled.memory < 1 * GIB
+    data["alerts"] = [{"kind": "threshold", "name": "slow", "metric": "latency_p99", "window": "1m",
+                       "op": ">", "value": "1s"}]
+    held = estimate(scenario_from_dict(data).spec)
+    assert held.memory > 1e8 * BYTES["request"]
 
 
 # --- refusals -----------------------------------------------------------------------------------
