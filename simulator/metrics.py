@@ -298,17 +298,23 @@ def shown(metric: str, value: float, *, signed: bool = False) -> str:
     """A value in the unit people read, with the unit: ``250 ms``, ``99.50%``, ``20 s``, ``300/s``.
 
     Latencies in ms; fractions and yes/no metrics (a proportion of runs) in %, their differences
-    (``signed``) in percentage points; durations in s; rates per second; other kinds plain.
+    (``signed``) in percentage points; durations in s; rates per second; other kinds plain. Four
+    significant digits, but never in exponent form: 33,496 writes, not ``3.35e+04``.
     """
     sign = "+" if signed and value > 0 else ""
     found = entry(metric)
     kind = found.kind if found else None
     if kind == LATENCY:
-        return f"{sign}{value * 1e3:,.4g} ms"
+        return f"{sign}{_digits(value * 1e3)} ms"
     if kind in (FRACTION, FLAG):
         return f"{sign}{value * 100:.4g}{' pp' if signed else '%'}"
     if kind == DURATION:
-        return f"{sign}{value:,.4g} {found.unit}"
+        return f"{sign}{_digits(value)} {found.unit}"
     if kind == RATE:
-        return f"{sign}{value:,.4g}/s"
-    return f"{sign}{value:,.4g}"
+        return f"{sign}{_digits(value)}/s"
+    return f"{sign}{_digits(value)}"
+
+
+def _digits(value: float) -> str:
+    """Four significant digits below 10,000, whole numbers with separators from there on."""
+    return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:,.4g}"

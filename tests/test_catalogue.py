@@ -147,3 +147,12 @@ def test_refusals_and_fallbacks_have_verdicts_in_words(metric):
     up, down = Interval(5.0, 2.0, 8.0, 5), Interval(-5.0, -8.0, -2.0, 5)
     assert verdict(metric, up) == WORSE
     assert verdict(metric, down) == BETTER
+
+
+def test_values_are_shown_without_exponents():
+    """A claim or a margin reads as people write numbers: 33,496 writes, not 3.35e+04."""
+    from simulator.metrics import shown
+    assert shown("writes_saved.views", 33496.0) == "33,496"
+    assert shown("count_lost.views", 25000.0, signed=True) == "+25,000"
+    assert shown("latency_p99", 25.0) == "25,000 ms"
+    assert shown("throughput", 12.345) == "12.35/s"
