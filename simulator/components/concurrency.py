@@ -111,9 +111,11 @@ class Increment:
         self.read_version = data.ledger.latest(key)
         self.read_value = data.value(key)
         db = data.db
+        data.write_query(self.att)
         db.group.submit(db.primary, self.att, self._write_done)
 
     def _write_done(self, outcome: int) -> None:
+        self.data.sync_writes.discard(self.att)
         if outcome != OK:
             self._finish(outcome)
         else:

@@ -46,11 +46,13 @@ class DatabaseData:
         self.cas = spec.concurrency == "cas"
         self.locks = KeyLocks() if spec.concurrency == "lock" else None
         self.logs: dict[object, ReplicaLog] = {node: ReplicaLog() for node in db.read_nodes}
+        self.sync_writes: set = set()  # attempts whose query in progress at the primary is a write
+        if self.sync:  # a write holds its connection until every replica has applied it
+            db.group.calls = [SyncWait(self)]
         self.values: dict[int, array] = {}  # key -> its value after each version (index = version)
         # whole-run tallies, for books that must balance whatever the measured window
         self.accepted = 0  # write queries that ran to their end at the primary
         self.refused = 0  # of those, refused at the commit point (a cas conflict, the primary gone)
-        self.waiting = 0  # of those, waiting for the replicas under sync
         self.lost = 0  # committed, then lost at a failover
         self.erased = 0  # lost updates, net (increments committed - sum of values)
         self.increments = 0  # increments committed (before any failover)
@@ -64,6 +66,7 @@ class DatabaseData:
             self._read(att, done)
         elif op == WRITE:
             db = self.db
+            self.write_query(att)
             db.group.submit(db.primary, att, _Write(self, att, done).finished)
         else:
             Increment(self, att, done).start()
@@ -82,25 +85,18 @@ class DatabaseData:
         self.read_check.check(key, version)
 
     # --- writes -------------------------------------------------------------------------------------
+    def write_query(self, att) -> None:
+        """``att``'s next query at the primary is a write: under sync it waits for the replicas
+        before it ends (:class:`SyncWait`)."""
+        if self.sync:
+            self.sync_writes.add(att)
+
     def at_commit_point(self, then) -> None:
-        """A write query ended OK at the primary: call ``then(primary_alive)`` at its commit point,
-        now (async, or no replica) or, under sync, once the slowest replica has applied it; False
-        if the primary failed meanwhile (the write is then neither committed nor acknowledged)."""
+        """A write query ended OK at the primary: its commit point is now (under sync the query
+        itself waited, holding its connection, until the slowest replica had applied it, so the
+        primary was alive at the end of that wait: ``then(True)``)."""
         self.accepted += 1
-        if not self.sync or not self.logs:
-            then(True)
-            return
-        now = self.env.now
-        due = max(log.reserve(now + self._lag_draw()) for log in self.logs.values())
-        primary = self.db.primary
-        self.waiting += 1
-
-        def applied_everywhere(_event) -> None:
-            self.waiting -= 1
-            health = primary.health
-            then(primary is self.db.primary and (health is None or health.state == "up"))
-
-        self.later(due - now, applied_everywhere)
+        then(True)
 
     def commit(self, key: int, value: int | None = None, erased: int = 0) -> int:
         """Commit a new version of ``key`` now holding ``value`` (None: a plain write, the value is
@@ -210,6 +206,7 @@ class _Write:
         self.done = done
 
     def finished(self, outcome: int) -> None:
+        self.data.sync_writes.discard(self.att)  # ended before its wait (an error): not marked now
         if outcome == OK:
             self.data.at_commit_point(self.committed)
         else:
@@ -222,3 +219,31 @@ class _Write:
         else:
             self.data.refuse()
             self.done(ERROR)
+
+
+class SyncWait:
+    """Synchronous replication as the primary's last step of a write query: the query (and its
+    connection, as a PostgreSQL backend waits for its standbys' acknowledgement) ends only once
+    every read replica has applied the write, in order, a lag draw after the query's work.
+
+    It sits in the database group's call list, so it runs while the connection is held; queries
+    that are not writes (reads, an increment's read, other workloads' queries) pass at once. A
+    primary that dies during the wait resets the query: neither committed nor acknowledged.
+    """
+
+    __slots__ = ("data",)
+    optional = False
+
+    def __init__(self, data: DatabaseData):
+        self.data = data
+
+    def send(self, att, done) -> None:
+        data = self.data
+        if att not in data.sync_writes or not data.logs:
+            data.sync_writes.discard(att)
+            done(OK)
+            return
+        data.sync_writes.discard(att)
+        now = data.env.now
+        due = max(log.reserve(now + data._lag_draw()) for log in data.logs.values())
+        data.later(due - now, lambda _event: done(OK))
