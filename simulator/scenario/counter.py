@@ -6,7 +6,7 @@ waits for it); ``mode: batched`` adds it to an in-memory delta answered at once 
 ``flush_interval``, writes one row per key touched carrying the summed delta. Semantics and
 metrics: docs/consistency.md, "Global caches and counters". Whether the workloads reaching a
 counter carry data operations is checked once the whole scenario is known
-(:mod:`simulator.scenario.data_reach`).
+(:mod:`simulator.scenario.data_checks`).
 """
 
 from __future__ import annotations

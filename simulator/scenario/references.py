@@ -107,13 +107,15 @@ def callees(component: Any) -> list[str]:
 
 
 def reachable_from(spec: Any, entry: str) -> list[str]:
-    """Names of every component a request entering at ``entry`` can visit (entry first)."""
+    """Names of every component a request entering at ``entry`` can visit (entry first). A name
+    that no component has is skipped: checks across the scenario may run while the reference
+    check reports it, and a validated spec has none."""
     by_name = spec.components_by_name
     seen: list[str] = []
     stack = [entry]
     while stack:
         name = stack.pop()
-        if name not in seen:
+        if name not in seen and name in by_name:
             seen.append(name)
             stack.extend(callees(by_name[name]))
     return seen

@@ -29,9 +29,7 @@ from simulator.scenario.components import (
     RegistrySpec,
     ServiceSpec,
 )
-from simulator.scenario.data_checks import data_problems
-from simulator.scenario.data_reach import data_reach_problems
-from simulator.scenario.database_checks import database_data_problems
+from simulator.scenario.data_checks import data_problems, data_reach_problems, database_data_problems
 from simulator.scenario.dists import (
     ConstantDistSpec,
     Dist,
