@@ -119,14 +119,11 @@ class Increment:
         if outcome != OK:
             self._finish(outcome)
         else:
-            self.data.at_commit_point(self._commit_point)
+            self.data.accept()
+            self._commit_point()
 
-    def _commit_point(self, primary_alive: bool) -> None:
+    def _commit_point(self) -> None:
         """The write is to commit now: compare (cas), store read value + 1, count what it erased."""
-        if not primary_alive:
-            self.data.refuse()
-            self._finish(ERROR)
-            return
         data, att = self.data, self.att
         if data.cas and data.ledger.latest(att.key) != self.read_version:
             data.cas_conflict()

@@ -23,7 +23,7 @@ from simulator.components.concurrency import Increment, KeyLocks
 from simulator.components.replication import ReplicaLog
 from simulator.data.ops import READ, WRITE
 from simulator.randomness import sampler
-from simulator.request import ERROR, OK
+from simulator.request import OK
 
 COUNTERS = ("writes", "lost_writes", "lost_updates", "cas_conflicts")
 
@@ -91,12 +91,10 @@ class DatabaseData:
         if self.sync:
             self.sync_writes.add(att)
 
-    def at_commit_point(self, then) -> None:
-        """A write query ended OK at the primary: its commit point is now (under sync the query
-        itself waited, holding its connection, until the slowest replica had applied it, so the
-        primary was alive at the end of that wait: ``then(True)``)."""
+    def accept(self) -> None:
+        """A write query ended OK at the primary: this is its commit point (under sync the query
+        itself waited, holding its connection, until every replica had applied it)."""
         self.accepted += 1
-        then(True)
 
     def commit(self, key: int, value: int | None = None, erased: int = 0) -> int:
         """Commit a new version of ``key`` now holding ``value`` (None: a plain write, the value is
@@ -196,7 +194,7 @@ class _Read:
 
 
 class _Write:
-    """A plain write's continuation: its query ended; it commits at its commit point."""
+    """A plain write's continuation: its query ended OK at the primary, so it commits now."""
 
     __slots__ = ("data", "att", "done")
 
@@ -206,19 +204,12 @@ class _Write:
         self.done = done
 
     def finished(self, outcome: int) -> None:
-        self.data.sync_writes.discard(self.att)  # ended before its wait (an error): not marked now
+        data = self.data
+        data.sync_writes.discard(self.att)  # ended before its wait (an error): not marked now
         if outcome == OK:
-            self.data.at_commit_point(self.committed)
-        else:
-            self.done(outcome)
-
-    def committed(self, primary_alive: bool) -> None:
-        if primary_alive:
-            self.att.version = self.data.commit(self.att.key)
-            self.done(OK)
-        else:
-            self.data.refuse()
-            self.done(ERROR)
+            data.accept()
+            self.att.version = data.commit(self.att.key)
+        self.done(outcome)
 
 
 class SyncWait:

@@ -98,10 +98,6 @@ class DataBooks:
         if self.ctx.measuring():
             self.counts[component][counter] += n
 
-    def add_always(self, component: str, counter: str, n: int = 1) -> None:
-        """Count whatever the time: for books that must balance over the whole run (see docs)."""
-        self.counts[component][counter] += n
-
     def summary(self) -> dict[str, float | None]:
         """Every read check's metrics and every registered counter, as ``<metric>.<component>``."""
         out: dict[str, float | None] = {}

@@ -74,7 +74,3 @@ class Ledger:
     def versions(self) -> dict[int, int]:
         """The latest version of every key written (a copy: a new replica starts from it)."""
         return {key: len(times) for key, times in self._commits.items()}
-
-    def keys(self) -> int:
-        """How many keys were written at least once."""
-        return len(self._commits)

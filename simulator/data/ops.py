@@ -18,14 +18,6 @@ READ, WRITE, READ_MODIFY_WRITE = 0, 1, 2
 """Operation codes carried by ``Attempt.op``: read a key; write a new version of it; read it,
 compute, and write back what was read plus one (an increment)."""
 
-OP_NAMES = ("read", "write", "read_modify_write")
-
-
-def is_write(op: int) -> bool:
-    """Writes and increments both create a version."""
-    return op != READ
-
-
 class DataDraw:
     """Stamps attempts with the workload's operation and key.
 
